@@ -1,0 +1,1 @@
+//! The headless command line: one file per subcommand, all on the same core as the TUI.

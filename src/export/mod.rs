@@ -1,0 +1,1 @@
+//! Export of approved records as the files a TRL training run reads.

@@ -1,0 +1,135 @@
+//! Model backends: the one trait the pipeline talks to, and its implementations.
+//!
+//! - `mistralrs`: a local GGUF run in process by mistral.rs, offline, on the CPU.
+//! - `scripted`: canned answers for fast unit tests of the pipeline and views (never the product).
+//! - `fetch`: the default model, where it lives and how it is pulled and verified.
+
+pub mod scripted;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// Who said a chat turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// One chat turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn user(content: impl Into<String>) -> Self {
+        ChatMessage { role: Role::User, content: content.into() }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        ChatMessage { role: Role::Assistant, content: content.into() }
+    }
+    pub fn system(content: impl Into<String>) -> Self {
+        ChatMessage { role: Role::System, content: content.into() }
+    }
+}
+
+/// Sampling settings of one request. `temperature == 0.0` means greedy decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    pub temperature: f32,
+    pub top_p: f32,
+    pub max_tokens: u32,
+}
+
+impl Sampling {
+    pub fn greedy(max_tokens: u32) -> Self {
+        Sampling { temperature: 0.0, top_p: 1.0, max_tokens }
+    }
+}
+
+/// Why a generation stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FinishReason {
+    /// The model ended its turn.
+    Stop,
+    /// The token limit was reached.
+    Length,
+    /// The caller cancelled; the text is partial.
+    Cancelled,
+}
+
+/// The result of one chat completion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub finish: FinishReason,
+    /// Seconds spent producing the completion (prefill plus decode).
+    pub seconds: f64,
+}
+
+/// What identifies a loaded model, recorded in every session manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// A human name, e.g. the GGUF file name.
+    pub id: String,
+    /// Where the weights came from (a path), if local.
+    pub path: Option<String>,
+    /// sha256 of the weights file, if local.
+    pub sha256: Option<String>,
+}
+
+/// Errors a backend reports; each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model file not found: {path}\n  fix: run `cai model pull` for the default model, or pass --model with the path of a .gguf file")]
+    Missing { path: String },
+    #[error("model file {path} has sha256 {actual}, expected {expected}\n  fix: delete it and run `cai model pull` again")]
+    HashMismatch { path: String, expected: String, actual: String },
+    #[error("{path} is not a GGUF file (its first bytes are not \"GGUF\")\n  fix: pass a .gguf model file")]
+    NotGguf { path: String },
+    #[error("{path}: architecture `{arch}` is not supported by mistral.rs 0.8 GGUF loading (supported: llama, phi2, phi3, starcoder2, qwen2, qwen3, qwen3moe)\n  fix: use a GGUF of a supported architecture")]
+    UnsupportedArchitecture { path: String, arch: String },
+    #[error("could not fetch the default model: {0}")]
+    Fetch(String),
+    #[error("model failed: {0}")]
+    Backend(String),
+}
+
+/// A sink for streamed text pieces.
+pub type TokenSink = UnboundedSender<String>;
+
+/// What the pipeline needs from a model.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Identity of the model, for manifests and provenance.
+    fn info(&self) -> ModelInfo;
+
+    /// Chat completion. Text pieces go to `stream` as they are produced, if given. When `cancel`
+    /// fires the call returns promptly with the partial text and `FinishReason::Cancelled`.
+    async fn chat(
+        &self,
+        messages: &[ChatMessage],
+        sampling: Sampling,
+        stream: Option<TokenSink>,
+        cancel: CancellationToken,
+    ) -> Result<Generation, ModelError>;
+
+    /// The probability of each option continuing the conversation after the assistant turn
+    /// has begun with `assistant_prefix`, normalised over the options (they sum to 1).
+    /// E.g. prefix "The answer is: (" and options ["A", "B"].
+    async fn option_probabilities(
+        &self,
+        messages: &[ChatMessage],
+        assistant_prefix: &str,
+        options: &[&str],
+    ) -> Result<Vec<f64>, ModelError>;
+}

@@ -1,0 +1,127 @@
+//! The record one prompt produces, as written to the session log and read by review and export.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::FinishReason;
+
+/// A red-team (or benign) prompt to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    /// Stable id: the first 16 hex digits of the sha256 of the text, unless the prompt set gave one.
+    pub id: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+impl Prompt {
+    /// A prompt whose id is derived from its text.
+    pub fn new(text: impl Into<String>, category: Option<String>) -> Self {
+        let text = text.into();
+        let id = prompt_id(&text);
+        Prompt { id, text, category }
+    }
+}
+
+/// The id of a prompt text: first 16 hex digits of its sha256.
+pub fn prompt_id(text: &str) -> String {
+    crate::fsutil::sha256_hex(text.as_bytes())[..16].to_string()
+}
+
+/// One model answer with what we know about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub text: String,
+    /// The evasiveness heuristic flagged it as a refusal.
+    pub evasive: bool,
+    pub tokens: u32,
+    pub finish: FinishReason,
+}
+
+/// One critique-then-revision round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    pub principle_id: String,
+    pub critique_request: String,
+    pub critique: Response,
+    pub revision_request: String,
+    pub revision: Response,
+}
+
+/// Which response is in which slot of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Choice {
+    A,
+    B,
+}
+
+/// One comparison principle asked about the pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrincipleVerdict {
+    pub principle_id: String,
+    pub question: String,
+    /// P(A) with A first.
+    pub p_a_forward: f64,
+    /// P(A) when asked with the options swapped (A shown second), if both orders were asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_a_swapped: Option<f64>,
+    /// Combined P(A) for this principle (average of orders, clamped in chain-of-thought mode).
+    pub p_a: f64,
+    /// The chain-of-thought text, in that mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+}
+
+/// The AI-feedback comparison of two responses to a prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// What response A is ("initial", "revision", "sample-1", ...).
+    pub a_source: String,
+    pub a: String,
+    pub b_source: String,
+    pub b: String,
+    pub verdicts: Vec<PrincipleVerdict>,
+    /// Mean P(A) over the verdicts: the soft label.
+    pub p_a: f64,
+    /// The label the feedback model gives: A if p_a >= 0.5.
+    pub choice: Choice,
+}
+
+/// Where a record ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "status", content = "detail")]
+pub enum RecordStatus {
+    Done,
+    Failed(String),
+    /// Stopped by the user; whatever was produced is kept and marked partial.
+    Cancelled,
+}
+
+/// Everything one prompt produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub prompt: Prompt,
+    pub initial: Option<Response>,
+    pub rounds: Vec<Round>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    pub status: RecordStatus,
+    /// RFC 3339 timestamps.
+    pub started_at: String,
+    pub finished_at: String,
+    /// Tokens generated for this record, all stages.
+    pub generated_tokens: u32,
+    /// Wall seconds spent on this record.
+    pub seconds: f64,
+}
+
+impl Record {
+    /// The final revision's text, or the initial response if there were no rounds.
+    pub fn final_text(&self) -> Option<&str> {
+        self.rounds
+            .last()
+            .map(|r| r.revision.text.as_str())
+            .or(self.initial.as_ref().map(|r| r.text.as_str()))
+    }
+}

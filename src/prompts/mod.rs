@@ -1,0 +1,1 @@
+//! Prompt sets: JSONL, plain text, CSV (AdvBench layout) and Anthropic HH-RLHF transcripts.

@@ -1,0 +1,1 @@
+//! The terminal workbench: shows core state and sends the core commands; never blocks on the model.
