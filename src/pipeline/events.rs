@@ -35,3 +35,9 @@ pub enum PipelineEvent {
     /// The whole run ended.
     RunFinished { done: usize, failed: usize, cancelled: usize },
 }
+
+/// Where a runner puts finished records before announcing them (a session's event log).
+/// `record_finished` must return only once the record is durable.
+pub trait RecordSink: Send + Sync {
+    fn record_finished(&self, record: &Record) -> Result<(), String>;
+}
