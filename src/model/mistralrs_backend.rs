@@ -1,0 +1,300 @@
+//! The product's backend: a local GGUF run in process by mistral.rs on the CPU, fully offline.
+//!
+//! Loading follows the traps noted for mistral.rs 0.8.1: the GGUF is given as an absolute
+//! directory plus file name (anything else falls through to the network), the tokenizer and chat
+//! template come from the GGUF metadata, and `with_logging` is never called (it prints to
+//! stdout). Greedy requests use `SamplingParams::deterministic()`, never temperature 0. The
+//! engine has no per-request seed: sampled outputs depend on request order.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use either::Either;
+use mistralrs::{
+    Constraint, DType, GgufModelBuilder, Model, NormalRequest, Request, RequestBuilder,
+    RequestMessage, Response, ResponseOk, SamplingParams, TextMessageRole, TextMessages,
+    TokenSource,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    Backend, ChatMessage, FinishReason, Generation, ModelError, ModelInfo, Role, Sampling,
+    TokenSink,
+};
+
+/// A GGUF model loaded by mistral.rs.
+pub struct MistralRsBackend {
+    model: Arc<Model>,
+    info: ModelInfo,
+}
+
+impl MistralRsBackend {
+    /// Loads `path` (a .gguf file) on the CPU. Checks the file first so a missing, foreign or
+    /// unsupported file gets an error that says what to do. `sha256` is recorded in `info()`.
+    pub async fn load(path: &Path, sha256: Option<String>) -> Result<Self, ModelError> {
+        super::gguf::inspect(path)?;
+        let abs = std::fs::canonicalize(path).map_err(|_| ModelError::Missing {
+            path: path.display().to_string(),
+        })?;
+        let dir = abs.parent().ok_or_else(|| ModelError::Missing {
+            path: abs.display().to_string(),
+        })?;
+        let file = abs
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .ok_or_else(|| ModelError::Missing {
+                path: abs.display().to_string(),
+            })?;
+        let model = GgufModelBuilder::new(dir.to_string_lossy(), vec![file.clone()])
+            .with_force_cpu()
+            .with_token_source(TokenSource::None)
+            .build()
+            .await
+            .map_err(|e| ModelError::Backend(format!("loading {}: {e}", abs.display())))?;
+        Ok(MistralRsBackend {
+            model: Arc::new(model),
+            info: ModelInfo {
+                id: file,
+                path: Some(abs.display().to_string()),
+                sha256,
+            },
+        })
+    }
+
+    fn text_messages(messages: &[ChatMessage]) -> TextMessages {
+        messages.iter().fold(TextMessages::new(), |m, msg| {
+            let role = match msg.role {
+                Role::System => TextMessageRole::System,
+                Role::User => TextMessageRole::User,
+                Role::Assistant => TextMessageRole::Assistant,
+            };
+            m.add_message(role, &msg.content)
+        })
+    }
+
+    fn sampling_params(s: Sampling) -> SamplingParams {
+        let max_len = Some(s.max_tokens.max(1) as usize);
+        if s.temperature <= 0.0 {
+            SamplingParams {
+                max_len,
+                ..SamplingParams::deterministic()
+            }
+        } else {
+            SamplingParams {
+                temperature: Some(s.temperature as f64),
+                top_p: Some(s.top_p as f64),
+                max_len,
+                ..SamplingParams::neutral()
+            }
+        }
+    }
+
+    async fn tokens(
+        &self,
+        text: Either<TextMessages, String>,
+        generation_prompt: bool,
+    ) -> Result<Vec<u32>, ModelError> {
+        self.model
+            .tokenize(text, None, false, generation_prompt, None)
+            .await
+            .map_err(|e| ModelError::Backend(format!("tokenize: {e}")))
+    }
+}
+
+fn backend_err(e: impl std::fmt::Display) -> ModelError {
+    ModelError::Backend(e.to_string())
+}
+
+#[async_trait]
+impl Backend for MistralRsBackend {
+    fn info(&self) -> ModelInfo {
+        self.info.clone()
+    }
+
+    async fn chat(
+        &self,
+        messages: &[ChatMessage],
+        sampling: Sampling,
+        stream: Option<TokenSink>,
+        cancel: CancellationToken,
+    ) -> Result<Generation, ModelError> {
+        let started = Instant::now();
+        let request = RequestBuilder::from(Self::text_messages(messages))
+            .set_sampling(Self::sampling_params(sampling));
+        let mut chunks = self
+            .model
+            .stream_chat_request(request)
+            .await
+            .map_err(backend_err)?;
+        let mut text = String::new();
+        let mut completion_tokens = 0u32;
+        let mut prompt_tokens = 0u32;
+        let mut finish = FinishReason::Stop;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => { finish = FinishReason::Cancelled; break; }
+                next = chunks.next() => next,
+            };
+            let Some(response) = next else { break };
+            match response {
+                Response::Chunk(chunk) => {
+                    if let Some(usage) = &chunk.usage {
+                        prompt_tokens = usage.prompt_tokens as u32;
+                        completion_tokens = usage.completion_tokens as u32;
+                    }
+                    let Some(choice) = chunk.choices.first() else {
+                        continue;
+                    };
+                    if let Some(piece) = &choice.delta.content {
+                        if chunk.usage.is_none() {
+                            completion_tokens += 1;
+                        }
+                        text.push_str(piece);
+                        if let Some(s) = &stream {
+                            let _ = s.send(piece.clone());
+                        }
+                    }
+                    if let Some(reason) = &choice.finish_reason {
+                        finish = if reason == "length" {
+                            FinishReason::Length
+                        } else {
+                            FinishReason::Stop
+                        };
+                        if chunk.usage.is_some() {
+                            break;
+                        }
+                    }
+                }
+                Response::Done(done) => {
+                    prompt_tokens = done.usage.prompt_tokens as u32;
+                    completion_tokens = done.usage.completion_tokens as u32;
+                    break;
+                }
+                Response::InternalError(e) | Response::ValidationError(e) => {
+                    return Err(backend_err(e))
+                }
+                Response::ModelError(e, _) => return Err(backend_err(e)),
+                _ => {}
+            }
+        }
+        // Dropping the stream tells the engine to stop this sequence.
+        drop(chunks);
+        Ok(Generation {
+            text,
+            prompt_tokens,
+            completion_tokens,
+            finish,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    async fn option_probabilities(
+        &self,
+        messages: &[ChatMessage],
+        assistant_prefix: &str,
+        options: &[&str],
+    ) -> Result<Vec<f64>, ModelError> {
+        let mut tokens = self
+            .tokens(Either::Left(Self::text_messages(messages)), true)
+            .await?;
+        tokens.extend(
+            self.tokens(Either::Right(assistant_prefix.to_string()), false)
+                .await?,
+        );
+        let mut option_ids = Vec::with_capacity(options.len());
+        for option in options {
+            let ids = self
+                .tokens(Either::Right(option.to_string()), false)
+                .await?;
+            let first = *ids
+                .first()
+                .ok_or_else(|| ModelError::Backend(format!("option {option:?} has no tokens")))?;
+            option_ids.push(first as usize);
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let request = Request::Normal(Box::new(NormalRequest {
+            messages: RequestMessage::CompletionTokens(tokens),
+            sampling_params: SamplingParams {
+                max_len: Some(1),
+                ..SamplingParams::deterministic()
+            },
+            response: tx,
+            return_logprobs: false,
+            is_streaming: false,
+            id: 0,
+            constraint: Constraint::None,
+            suffix: None,
+            tools: None,
+            tool_choice: None,
+            logits_processors: None,
+            return_raw_logits: true,
+            web_search_options: None,
+            model_id: None,
+            truncate_sequence: false,
+        }));
+        self.model
+            .inner()
+            .get_sender(None)
+            .map_err(backend_err)?
+            .send(request)
+            .await
+            .map_err(backend_err)?;
+        let response = rx
+            .recv()
+            .await
+            .ok_or_else(|| backend_err("engine closed the channel"))?;
+        let ResponseOk::Raw { logits_chunks, .. } = response.as_result().map_err(backend_err)?
+        else {
+            return Err(backend_err("expected raw logits"));
+        };
+        let last = logits_chunks
+            .last()
+            .ok_or_else(|| backend_err("no logits returned"))?;
+        let last = last.to_dtype(DType::F32).map_err(backend_err)?;
+        let row = match last.rank() {
+            1 => last,
+            _ => {
+                let flat = last.flatten_to(last.rank() - 2).map_err(backend_err)?;
+                let n = flat.dim(0).map_err(backend_err)?;
+                flat.get(n - 1).map_err(backend_err)?
+            }
+        };
+        let logits: Vec<f32> = row.to_vec1().map_err(backend_err)?;
+        let picked: Vec<f64> = option_ids
+            .iter()
+            .map(|&i| {
+                logits
+                    .get(i)
+                    .copied()
+                    .map(f64::from)
+                    .ok_or_else(|| backend_err("option token outside vocabulary"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(softmax(&picked))
+    }
+}
+
+/// Softmax over a few logits, numerically stable.
+pub(crate) fn softmax(logits: &[f64]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::softmax;
+
+    #[test]
+    fn softmax_sums_to_one_and_orders() {
+        let p = softmax(&[2.0, 0.0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p[0] > 0.88 && p[0] < 0.89);
+        let big = softmax(&[1000.0, 999.0]);
+        assert!(big.iter().all(|x| x.is_finite()));
+    }
+}
