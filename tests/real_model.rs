@@ -1,0 +1,152 @@
+//! Tests with the real default model (SmolLM2-135M-Instruct, run by mistral.rs): loading, a
+//! generation, streaming, cancellation, option probabilities. The model is pulled on first use
+//! and loaded once for the whole file (one shared runtime, since the engine lives in it).
+
+use std::sync::{Arc, LazyLock};
+
+use cai_workbench::model::loader::{load_models, LoadedModels, ModelChoice};
+use cai_workbench::model::{Backend, ChatMessage, FinishReason, Sampling};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> =
+    LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
+static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
+/// Requests batched together change the floating-point path (and so, at near ties, even greedy
+/// tokens), so these tests take turns: each one sees the model alone.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn models() -> &'static LoadedModels {
+    MODELS
+        .get_or_init(|| async {
+            load_models(&ModelChoice::default(), &|line| eprintln!("{line}"))
+                .await
+                .expect("the default model loads")
+        })
+        .await
+}
+
+fn policy() -> Arc<dyn Backend> {
+    // Callers hold `alone()` while they use the model.
+    RUNTIME.block_on(async { models().await.policy.clone() })
+}
+
+#[test]
+fn default_model_loads_with_its_hash_recorded() {
+    let _alone = alone();
+    let info = policy().info();
+    assert_eq!(info.id, "SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert_eq!(
+        info.sha256.as_deref(),
+        Some(cai_workbench::model::fetch::DEFAULT_MODEL_SHA256)
+    );
+}
+
+#[test]
+fn greedy_generation_answers_and_streams_the_same_text() {
+    let _alone = alone();
+    let model = policy();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let messages = [ChatMessage::user(
+        "What is the capital of France? Answer in one sentence.",
+    )];
+    let generation = RUNTIME
+        .block_on(model.chat(
+            &messages,
+            Sampling::greedy(40),
+            Some(tx),
+            CancellationToken::new(),
+        ))
+        .expect("generation");
+    let mut streamed = String::new();
+    while let Ok(piece) = rx.try_recv() {
+        streamed.push_str(&piece);
+    }
+    assert!(generation.completion_tokens > 0);
+    assert!(generation.completion_tokens <= 40);
+    assert_eq!(streamed, generation.text);
+    assert!(
+        generation.text.contains("Paris"),
+        "got {:?}",
+        generation.text
+    );
+    assert_ne!(generation.finish, FinishReason::Cancelled);
+}
+
+#[test]
+fn greedy_generation_is_repeatable() {
+    let _alone = alone();
+    let model = policy();
+    let messages = [ChatMessage::user("Name three colours.")];
+    let run = || {
+        RUNTIME
+            .block_on(model.chat(
+                &messages,
+                Sampling::greedy(24),
+                None,
+                CancellationToken::new(),
+            ))
+            .expect("generation")
+            .text
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn cancelling_returns_partial_text_marked_cancelled() {
+    let _alone = alone();
+    let model = policy();
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let messages = [ChatMessage::user(
+        "Write a long story about a lighthouse keeper.",
+    )];
+    let generation = RUNTIME.block_on(async {
+        let c = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            // Cancel after the third streamed piece.
+            for _ in 0..3 {
+                rx.recv().await;
+            }
+            c.cancel();
+        });
+        let g = model
+            .chat(&messages, Sampling::greedy(400), Some(tx), cancel.clone())
+            .await;
+        watcher.abort();
+        g
+    });
+    let generation = generation.expect("generation");
+    assert_eq!(generation.finish, FinishReason::Cancelled);
+    assert!(!generation.text.is_empty());
+    assert!(generation.completion_tokens < 400);
+}
+
+#[test]
+fn option_probabilities_sum_to_one_and_depend_on_the_options() {
+    let _alone = alone();
+    let model = policy();
+    let ask = |question: &str| {
+        RUNTIME
+            .block_on(model.option_probabilities(
+                &[ChatMessage::user(question)],
+                "The answer is: (",
+                &["A", "B"],
+            ))
+            .expect("probabilities")
+    };
+    let p = ask("Which number is larger?\nOptions:\n(A) 1000\n(B) 3\nAnswer with A or B.");
+    let q = ask("Which number is larger?\nOptions:\n(A) 3\n(B) 1000\nAnswer with A or B.");
+    eprintln!("P(A) with 1000 first: {:.4}; with 3 first: {:.4}", p[0], q[0]);
+    for probs in [&p, &q] {
+        assert_eq!(probs.len(), 2);
+        assert!((probs[0] + probs[1] - 1.0).abs() < 1e-6, "{probs:?}");
+        assert!(probs.iter().all(|x| *x > 0.0 && *x < 1.0), "{probs:?}");
+    }
+    // The probabilities come from the model reading the options, not from a constant.
+    assert!((p[0] - q[0]).abs() > 1e-4, "{p:?} vs {q:?}");
+}
