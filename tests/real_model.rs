@@ -141,7 +141,10 @@ fn option_probabilities_sum_to_one_and_depend_on_the_options() {
     };
     let p = ask("Which number is larger?\nOptions:\n(A) 1000\n(B) 3\nAnswer with A or B.");
     let q = ask("Which number is larger?\nOptions:\n(A) 3\n(B) 1000\nAnswer with A or B.");
-    eprintln!("P(A) with 1000 first: {:.4}; with 3 first: {:.4}", p[0], q[0]);
+    eprintln!(
+        "P(A) with 1000 first: {:.4}; with 3 first: {:.4}",
+        p[0], q[0]
+    );
     for probs in [&p, &q] {
         assert_eq!(probs.len(), 2);
         assert!((probs[0] + probs[1] - 1.0).abs() < 1e-6, "{probs:?}");
