@@ -29,13 +29,22 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn user(content: impl Into<String>) -> Self {
-        ChatMessage { role: Role::User, content: content.into() }
+        ChatMessage {
+            role: Role::User,
+            content: content.into(),
+        }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        ChatMessage { role: Role::Assistant, content: content.into() }
+        ChatMessage {
+            role: Role::Assistant,
+            content: content.into(),
+        }
     }
     pub fn system(content: impl Into<String>) -> Self {
-        ChatMessage { role: Role::System, content: content.into() }
+        ChatMessage {
+            role: Role::System,
+            content: content.into(),
+        }
     }
 }
 
@@ -49,7 +58,11 @@ pub struct Sampling {
 
 impl Sampling {
     pub fn greedy(max_tokens: u32) -> Self {
-        Sampling { temperature: 0.0, top_p: 1.0, max_tokens }
+        Sampling {
+            temperature: 0.0,
+            top_p: 1.0,
+            max_tokens,
+        }
     }
 }
 
@@ -93,7 +106,11 @@ pub enum ModelError {
     #[error("model file not found: {path}\n  fix: run `cai model pull` for the default model, or pass --model with the path of a .gguf file")]
     Missing { path: String },
     #[error("model file {path} has sha256 {actual}, expected {expected}\n  fix: delete it and run `cai model pull` again")]
-    HashMismatch { path: String, expected: String, actual: String },
+    HashMismatch {
+        path: String,
+        expected: String,
+        actual: String,
+    },
     #[error("{path} is not a GGUF file (its first bytes are not \"GGUF\")\n  fix: pass a .gguf model file")]
     NotGguf { path: String },
     #[error("{path}: architecture `{arch}` is not supported by mistral.rs 0.8 GGUF loading (supported: llama, phi2, phi3, starcoder2, qwen2, qwen3, qwen3moe)\n  fix: use a GGUF of a supported architecture")]

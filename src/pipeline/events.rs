@@ -26,14 +26,26 @@ pub enum PipelineEvent {
     /// A stage began.
     StageStarted { prompt_id: String, stage: Stage },
     /// A piece of streamed text.
-    Token { prompt_id: String, stage: Stage, text: String },
+    Token {
+        prompt_id: String,
+        stage: Stage,
+        text: String,
+    },
     /// A stage finished with its whole text.
-    StageFinished { prompt_id: String, stage: Stage, text: String },
+    StageFinished {
+        prompt_id: String,
+        stage: Stage,
+        text: String,
+    },
     /// A prompt finished (done, failed or cancelled); the record is already durable in the log
     /// when a runner with a session sends this.
     Finished { record: Box<Record> },
     /// The whole run ended.
-    RunFinished { done: usize, failed: usize, cancelled: usize },
+    RunFinished {
+        done: usize,
+        failed: usize,
+        cancelled: usize,
+    },
 }
 
 /// Where a runner puts finished records before announcing them (a session's event log).
