@@ -18,7 +18,13 @@ pub fn span_of_path(doc: &ImDocument<&str>, path: &str) -> Option<Range<usize>> 
         let Some((key, item)) = table.and_then(|t| t.get_key_value(name)) else {
             return best;
         };
-        best = key.span().or_else(|| item.span()).or(best);
+        // A table is best shown by its header; a key/value by its key.
+        let span = if item.is_table() || item.is_array_of_tables() {
+            item.span().or_else(|| key.span())
+        } else {
+            key.span().or_else(|| item.span())
+        };
+        best = span.or(best);
         table = item.as_table_like();
         if let Some(i) = index {
             match item {
@@ -153,6 +159,9 @@ inline = { k = 1 }\n";
         let span = span_of_path(&doc, "principles[1].critique").unwrap();
         assert_eq!(line_of(span), 11);
         assert_eq!(span_of_path(&doc, "examples[0].prompt"), None);
+        // A missing key in a table: the table's header, from its first column.
+        let span = span_of_path(&doc, "settings.top_p").unwrap();
+        assert!(TEXT[span].starts_with("[settings]\n"));
     }
 
     #[test]

@@ -49,13 +49,16 @@ pub fn parse_constitution(
     if problems.is_empty() {
         return Ok(constitution);
     }
-    Err(problems
+    let mut diagnostics: Vec<Diagnostic> = problems
         .into_iter()
         .map(|p| {
             let offset = span_of_path(&doc, &p.path).map(|s| s.start);
             place(offset, Some(p.path), p.message)
         })
-        .collect())
+        .collect();
+    // File order; problems at the same place keep the order they were found in.
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    Err(diagnostics)
 }
 
 /// Reads and parses a constitution file; returns it with the text it was parsed from. A file
@@ -222,6 +225,9 @@ revision = "rv"
         // principles[0] is enabled, so there is no "all disabled" error.
         assert!(!d.iter().any(|d| d.field.as_deref() == Some("principles")));
         assert_eq!(d.len(), 12, "{d:#?}");
+        assert!(d
+            .windows(2)
+            .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column)));
     }
 
     #[test]
@@ -230,6 +236,18 @@ revision = "rv"
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].field.as_deref(), Some("principles"));
         assert_eq!((d[0].line, d[0].column), (1, 1));
+    }
+
+    #[test]
+    fn all_principles_disabled_points_at_the_first_principle_header() {
+        let text = GOOD.replace(
+            "revision = \"Remove it.\"",
+            "revision = \"r\"\nenabled = false",
+        );
+        let d = errors(&text);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].field.as_deref(), Some("principles"));
+        assert_eq!((d[0].line, d[0].column), (7, 1));
     }
 
     #[test]
