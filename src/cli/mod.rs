@@ -2,5 +2,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod check;
+pub mod import;
 pub mod logging;
 pub mod model;
