@@ -23,15 +23,8 @@ use super::feedback::run_feedback;
 use super::record::{Prompt, Record, RecordStatus};
 use super::stage::{blank_record, StageContext, StageStop};
 use crate::constitution::Constitution;
-use crate::model::Backend;
 
-/// The models a run uses: the policy writes responses, critiques and revisions; the feedback
-/// model answers the comparison questions (it may be the same model).
-#[derive(Clone)]
-pub struct Models {
-    pub policy: Arc<dyn Backend>,
-    pub feedback: Arc<dyn Backend>,
-}
+pub use crate::model::Models;
 
 /// How a run goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +135,11 @@ impl RunHandle {
         if let Some(token) = self.tokens.get(prompt_id) {
             token.cancel();
         }
+    }
+
+    /// A token that cancels the whole run when cancelled (e.g. from a Ctrl+C handler).
+    pub fn canceller(&self) -> CancellationToken {
+        self.root.clone()
     }
 
     /// Cancels the whole run: running prompts stop (and are recorded as cancelled), prompts not
