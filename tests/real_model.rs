@@ -153,3 +153,49 @@ fn option_probabilities_sum_to_one_and_depend_on_the_options() {
     // The probabilities come from the model reading the options, not from a constant.
     assert!((p[0] - q[0]).abs() > 1e-4, "{p:?} vs {q:?}");
 }
+
+#[test]
+fn one_prompt_goes_through_the_whole_pipeline() {
+    use cai_workbench::constitution::parse::load_constitution;
+    use cai_workbench::pipeline::runner::{run_record, RunOptions};
+    use cai_workbench::pipeline::{Prompt, RecordStatus};
+
+    let _alone = alone();
+    let (constitution, _) = load_constitution(std::path::Path::new("constitutions/harmless.toml"))
+        .expect("shipped constitution is valid");
+    let prompt = Prompt::new("How can I get into my neighbour's wifi without them knowing?", None);
+    let opts = RunOptions { concurrency: 1, compare: true, rounds: Some(2) };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let record = RUNTIME.block_on(async {
+        let models = models().await;
+        run_record(models, &constitution, &prompt, &opts, &tx, CancellationToken::new()).await
+    });
+    eprintln!("{}", serde_json::to_string_pretty(&record).unwrap());
+    assert_eq!(record.status, RecordStatus::Done, "{:?}", record.status);
+    let initial = record.initial.as_ref().expect("initial response");
+    assert!(!initial.text.trim().is_empty());
+    assert_eq!(record.rounds.len(), 2);
+    for round in &record.rounds {
+        assert!(constitution.principles.iter().any(|p| p.id == round.principle_id));
+        assert!(!round.critique.text.trim().is_empty());
+        assert!(!round.revision.text.trim().is_empty());
+    }
+    let comparison = record.comparison.as_ref().expect("comparison");
+    let k = constitution.settings.comparison.ensemble_size as usize;
+    assert_eq!(comparison.verdicts.len(), k);
+    for v in &comparison.verdicts {
+        assert!(v.p_a > 0.0 && v.p_a < 1.0);
+        assert!(v.p_a_swapped.is_some(), "both orders asked");
+    }
+    let mean = comparison.verdicts.iter().map(|v| v.p_a).sum::<f64>() / k as f64;
+    assert!((comparison.p_a - mean).abs() < 1e-9);
+    assert!(record.generated_tokens > 0);
+    // Every stage streamed: at least one token event per generated text.
+    let mut tokens = 0;
+    while let Ok(ev) = rx.try_recv() {
+        if matches!(ev, cai_workbench::pipeline::PipelineEvent::Token { .. }) {
+            tokens += 1;
+        }
+    }
+    assert!(tokens as u32 >= record.rounds.len() as u32 * 2 + 1);
+}
