@@ -7,7 +7,7 @@
 //!   label's probability of the chosen side (below 0.5 after a flip). The texts are the ones
 //!   the feedback model compared, so a reviewer's edit is not put into them.
 //! - `"revision-over-initial"` (the open reproduction's pairs, on request): chosen is the final
-//!   (or edited) revision, rejected the initial response; no probability.
+//!   (or edited) revision, rejected the initial response; a hard pair, `p_chosen` 1.0.
 
 use serde::Serialize;
 
@@ -44,16 +44,18 @@ pub struct PreferenceLine {
     /// What the chosen and rejected texts are ("initial", "revision", "sample-1", ...).
     pub chosen_source: String,
     pub rejected_source: String,
-    /// Probability the feedback model gave the chosen side; null for revision pairs.
-    pub p_chosen: Option<f64>,
+    /// Probability the feedback model gave the chosen side; 1.0 for revision pairs, which
+    /// are hard pairs.
+    pub p_chosen: f64,
     /// The reviewer flipped the feedback model's label.
     pub flipped: bool,
-    /// What response A of the comparison was (the `p_a` values are about it); null for
+    /// What response A of the comparison was (the `p_a` values are about it); empty for
     /// revision pairs.
-    pub a_source: Option<String>,
+    pub a_source: String,
     /// Comparison principle ids asked, in order (empty for revision pairs).
     pub principle_ids: Vec<String>,
-    /// P(A) per comparison principle, in the order of `principle_ids`.
+    /// P(A) per comparison principle, in the order of `principle_ids` (empty for revision
+    /// pairs).
     pub p_a_by_principle: Vec<PrincipleProbability>,
     /// The reviewer's edit is in this pair's texts.
     pub edit_applied: bool,
@@ -99,9 +101,9 @@ pub fn ai_feedback_pair(
         pair: AI_FEEDBACK,
         chosen_source: chosen_source.clone(),
         rejected_source: rejected_source.clone(),
-        p_chosen: Some(p_chosen),
+        p_chosen,
         flipped: review.flipped,
-        a_source: Some(a_source.clone()),
+        a_source: a_source.clone(),
         principle_ids: verdicts.iter().map(|v| v.principle_id.clone()).collect(),
         p_a_by_principle: verdicts
             .iter()
@@ -144,9 +146,9 @@ pub fn revision_pair(
         }
         .into(),
         rejected_source: "initial".into(),
-        p_chosen: None,
+        p_chosen: 1.0,
         flipped: false,
-        a_source: None,
+        a_source: String::new(),
         principle_ids: Vec::new(),
         p_a_by_principle: Vec::new(),
         edit_applied: review.edited.is_some(),

@@ -1,7 +1,10 @@
 //! Provenance kept beside every exported line: where the text came from and who approved it.
 //!
-//! Every key is present on every line (null when there is no value), so a dataset loader that
-//! infers one schema for the whole file sees the same columns everywhere.
+//! Every key is present on every line with the same type: a loader such as
+//! `datasets.load_dataset("json")` fixes a file's schema from its first chunk, so a key that is
+//! null there and a string further down fails to load. Text that may be missing is therefore
+//! an empty string, never null (only values that are the same for a whole session, such as a
+//! model's file hash, can be null).
 
 use serde::Serialize;
 
@@ -26,7 +29,8 @@ pub struct Provenance {
     pub prompt_id: String,
     /// The record's id in the session (the prompt set's id or a short hash).
     pub record_id: String,
-    pub category: Option<String>,
+    /// The prompt's category, empty when the prompt set gave none.
+    pub category: String,
     pub session: String,
     pub constitution_name: String,
     pub constitution_sha256: String,
@@ -38,14 +42,16 @@ pub struct Provenance {
     pub feedback_model_sha256: Option<String>,
     pub sampling: SamplingProvenance,
     pub seed: u64,
+    /// Timestamps as RFC 3339 UTC to the second (`2024-05-01T12:00:00Z`), one shape on every
+    /// line so a loader infers one column type.
     pub started_at: String,
     pub finished_at: String,
     pub review_state: ReviewState,
     pub reviewed_at: String,
     /// The reviewer edited the final response.
     pub edited: bool,
-    /// The final response as the model wrote it, when the reviewer edited it (else null).
-    pub original_text: Option<String>,
+    /// The final response as the model wrote it, when the reviewer edited it (else empty).
+    pub original_text: String,
 }
 
 impl Provenance {
@@ -55,7 +61,7 @@ impl Provenance {
         Provenance {
             prompt_id: sha256_hex(record.prompt.text.as_bytes()),
             record_id: record.prompt.id.clone(),
-            category: record.prompt.category.clone(),
+            category: record.prompt.category.clone().unwrap_or_default(),
             session: manifest.name.clone(),
             constitution_name: manifest.constitution_name.clone(),
             constitution_sha256: manifest.constitution_sha256.clone(),
@@ -76,16 +82,26 @@ impl Provenance {
                 rounds: settings.rounds,
             },
             seed: manifest.seed,
-            started_at: record.started_at.clone(),
-            finished_at: record.finished_at.clone(),
+            started_at: timestamp(&record.started_at),
+            finished_at: timestamp(&record.finished_at),
             review_state: review.state,
-            reviewed_at: review.at.clone(),
+            reviewed_at: timestamp(&review.at),
             edited: review.edited.is_some(),
-            original_text: review
-                .edited
-                .as_ref()
-                .map(|_| record.final_text().unwrap_or_default().to_string()),
+            original_text: match review.edited {
+                Some(_) => record.final_text().unwrap_or_default().to_string(),
+                None => String::new(),
+            },
         }
+    }
+}
+
+/// An RFC 3339 timestamp in UTC to the second; kept as written when it does not parse.
+fn timestamp(text: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(text.trim()) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Err(_) => text.to_string(),
     }
 }
 
@@ -93,4 +109,17 @@ impl Provenance {
 /// else the final revision (or the initial response when there were no rounds).
 pub fn final_answer<'a>(record: &'a Record, review: &'a Review) -> Option<&'a str> {
     review.edited.as_deref().or_else(|| record.final_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timestamp;
+
+    #[test]
+    fn timestamps_take_one_shape() {
+        let z = "2024-05-01T10:00:00Z";
+        assert_eq!(timestamp("2024-05-01T12:00:00.123456+02:00"), z);
+        assert_eq!(timestamp("2024-05-01T10:00:00Z"), z);
+        assert_eq!(timestamp("yesterday"), "yesterday");
+    }
 }

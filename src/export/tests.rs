@@ -121,6 +121,23 @@ fn lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Each key's JSON type: a dataset loader needs the same on every line of a file.
+fn kinds(line: &Value) -> Vec<(String, &'static str)> {
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    line.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), kind(v)))
+        .collect()
+}
+
 fn by_id<'a>(lines: &'a [Value], id: &str, pair: Option<&str>) -> &'a Value {
     lines
         .iter()
@@ -142,12 +159,11 @@ fn exports_approved_done_records_with_trl_keys_and_provenance() {
 
     let sft = lines(&out.join(SFT_FILE));
     assert_eq!(sft.len(), 3);
-    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     for line in &sft {
         assert_eq!(
-            keys(line),
-            keys(&sft[0]),
-            "every SFT line has the same keys"
+            kinds(line),
+            kinds(&sft[0]),
+            "same keys and types on every SFT line"
         );
         assert_eq!(line["messages"][0]["role"], "user");
         assert_eq!(line["messages"][1]["role"], "assistant");
@@ -165,7 +181,7 @@ fn exports_approved_done_records_with_trl_keys_and_provenance() {
     assert_eq!(one["messages"][1]["content"], "good 1");
     assert_eq!(one["prompt_id"], sha256_hex(b"prompt 1"));
     assert_eq!(one["edited"], false);
-    assert!(one["original_text"].is_null());
+    assert_eq!(one["original_text"], "");
     let edited = by_id(&sft, "id2", None);
     assert_eq!(edited["messages"][1]["content"], "edited 2");
     assert_eq!(edited["edited"], true);
@@ -178,9 +194,9 @@ fn exports_approved_done_records_with_trl_keys_and_provenance() {
     assert_eq!(prefs.len(), 6);
     for line in &prefs {
         assert_eq!(
-            keys(line),
-            keys(&prefs[0]),
-            "every preference line has the same keys"
+            kinds(line),
+            kinds(&prefs[0]),
+            "same keys and types on every preference line"
         );
         for key in ["prompt", "chosen", "rejected"] {
             assert!(line[key].is_array(), "{key}");
@@ -203,7 +219,9 @@ fn exports_approved_done_records_with_trl_keys_and_provenance() {
     let rev = by_id(&prefs, "id2", Some("revision-over-initial"));
     assert_eq!(rev["chosen"][0]["content"], "edited 2");
     assert_eq!(rev["rejected"][0]["content"], "bad 2");
-    assert!(rev["p_chosen"].is_null());
+    assert_eq!(rev["p_chosen"], 1.0);
+    assert_eq!(rev["p_a_by_principle"], serde_json::json!([]));
+    assert_eq!(rev["reviewed_at"], "2024-01-02T00:00:00Z");
     assert_eq!(rev["edit_applied"], true);
     assert_eq!(
         by_id(&prefs, "id2", Some("ai-feedback"))["edit_applied"],
