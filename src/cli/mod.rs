@@ -3,6 +3,10 @@
 pub mod args;
 pub mod bench;
 pub mod check;
+pub mod export;
 pub mod import;
 pub mod logging;
 pub mod model;
+pub mod review;
+pub mod run;
+pub mod sessions;
