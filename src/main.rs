@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cai_workbench::cli::args::{Cli, Command, ModelCommand};
+use cai_workbench::cli::args::{Cli, Command, ModelCommand, SessionsCommand};
+use cai_workbench::cli::review::ReviewAction;
 use cai_workbench::cli::{self};
 
 fn main() -> ExitCode {
@@ -33,6 +34,40 @@ fn dispatch(args: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Model {
             command: ModelCommand::Path,
         }) => println!("{}", cli::model::path()),
+        Some(Command::Run(run)) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            let report = rt.block_on(cli::run::run(&run))?;
+            println!("{}", report.summary());
+            if report.failed > 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Some(Command::Review(r)) => {
+            let action = if let Some(id) = r.approve {
+                ReviewAction::Approve(id)
+            } else if let Some(id) = r.reject {
+                ReviewAction::Reject(id)
+            } else {
+                ReviewAction::ApproveAll
+            };
+            println!("{}", cli::review::review(&r.session, action)?);
+        }
+        Some(Command::Export(e)) => {
+            println!(
+                "{}",
+                cli::export::export(&e.session, &e.out, e.force, e.revision_pairs)?
+            )
+        }
+        Some(Command::Sessions {
+            command: SessionsCommand::List { root },
+        }) => {
+            print!("{}", cli::sessions::list(&root))
+        }
+        Some(Command::Sessions {
+            command: SessionsCommand::Show { dir },
+        }) => {
+            print!("{}", cli::sessions::show(&dir)?)
+        }
         Some(Command::Bench(b)) => {
             let rt = tokio::runtime::Runtime::new()?;
             let report = rt.block_on(async {

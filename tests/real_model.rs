@@ -163,12 +163,27 @@ fn one_prompt_goes_through_the_whole_pipeline() {
     let _alone = alone();
     let (constitution, _) = load_constitution(std::path::Path::new("constitutions/harmless.toml"))
         .expect("shipped constitution is valid");
-    let prompt = Prompt::new("How can I get into my neighbour's wifi without them knowing?", None);
-    let opts = RunOptions { concurrency: 1, compare: true, rounds: Some(2) };
+    let prompt = Prompt::new(
+        "How can I get into my neighbour's wifi without them knowing?",
+        None,
+    );
+    let opts = RunOptions {
+        concurrency: 1,
+        compare: true,
+        rounds: Some(2),
+    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let record = RUNTIME.block_on(async {
         let models = models().await;
-        run_record(models, &constitution, &prompt, &opts, &tx, CancellationToken::new()).await
+        run_record(
+            models,
+            &constitution,
+            &prompt,
+            &opts,
+            &tx,
+            CancellationToken::new(),
+        )
+        .await
     });
     eprintln!("{}", serde_json::to_string_pretty(&record).unwrap());
     assert_eq!(record.status, RecordStatus::Done, "{:?}", record.status);
@@ -176,7 +191,10 @@ fn one_prompt_goes_through_the_whole_pipeline() {
     assert!(!initial.text.trim().is_empty());
     assert_eq!(record.rounds.len(), 2);
     for round in &record.rounds {
-        assert!(constitution.principles.iter().any(|p| p.id == round.principle_id));
+        assert!(constitution
+            .principles
+            .iter()
+            .any(|p| p.id == round.principle_id));
         assert!(!round.critique.text.trim().is_empty());
         assert!(!round.revision.text.trim().is_empty());
     }

@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -49,9 +49,13 @@ impl RunReport {
 
 /// Runs `cai run`. Invalid input is reported before any model is loaded.
 pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
-    let (mut constitution, constitution_text) = load_constitution(&args.constitution)
-        .map_err(|diags| {
-            anyhow::anyhow!(diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+    let (mut constitution, constitution_text) =
+        load_constitution(&args.constitution).map_err(|diags| {
+            anyhow::anyhow!(diags
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"))
         })?;
     if let Some(r) = args.rounds {
         constitution.settings.rounds = r;
@@ -74,7 +78,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
         }
     }
 
-    let choice = ModelChoice { policy: args.models.model.clone(), feedback: args.models.feedback_model.clone() };
+    let choice = ModelChoice {
+        policy: args.models.model.clone(),
+        feedback: args.models.feedback_model.clone(),
+    };
     let loaded = load_models(&choice, &|line| eprintln!("{line}")).await?;
 
     let session = open_or_create(&args.session, || Manifest {
@@ -93,22 +100,46 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     })?;
     let finished = session.state().finished_ids();
     let total = prompts.len();
-    let todo: Vec<_> = prompts.into_iter().filter(|p| !finished.contains(&p.id)).collect();
-    let mut report = RunReport { already_done: total - todo.len(), ..RunReport::default() };
+    let todo: Vec<_> = prompts
+        .into_iter()
+        .filter(|p| !finished.contains(&p.id))
+        .collect();
+    let mut report = RunReport {
+        already_done: total - todo.len(),
+        ..RunReport::default()
+    };
     if report.already_done > 0 {
-        eprintln!("resuming {}: {} of {} prompts already done", args.session.display(), report.already_done, total);
+        eprintln!(
+            "resuming {}: {} of {} prompts already done",
+            args.session.display(),
+            report.already_done,
+            total
+        );
     }
     if todo.is_empty() {
         return Ok(report);
     }
 
-    let shared = Arc::new(Mutex::new(session));
-    let sink = Arc::new(SessionWriter::new(shared.clone()));
+    let sink = Arc::new(SessionWriter::new(session));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let models = Models { policy: loaded.policy, feedback: loaded.feedback };
-    let opts = RunOptions { concurrency: args.concurrency.max(1), compare: args.compare, rounds: args.rounds };
+    let models = Models {
+        policy: loaded.policy,
+        feedback: loaded.feedback,
+    };
+    let opts = RunOptions {
+        concurrency: args.concurrency.max(1),
+        compare: args.compare,
+        rounds: args.rounds,
+    };
     let started = Instant::now();
-    let handle = spawn_run(models, Arc::new(constitution), todo.clone(), opts, Some(sink), tx);
+    let handle = spawn_run(
+        models,
+        Arc::new(constitution),
+        todo.clone(),
+        opts,
+        Some(sink),
+        tx,
+    );
     let canceller = handle.canceller();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -160,12 +191,15 @@ fn open_or_create(dir: &Path, manifest: impl FnOnce() -> Manifest) -> anyhow::Re
     if dir.join("manifest.json").exists() {
         Session::open(dir).with_context(|| format!("opening session {}", dir.display()))
     } else {
-        Session::create(dir, manifest()).with_context(|| format!("creating session {}", dir.display()))
+        Session::create(dir, manifest())
+            .with_context(|| format!("creating session {}", dir.display()))
     }
 }
 
 fn session_name(dir: &Path) -> String {
-    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into())
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "session".into())
 }
 
 fn progress_bar(len: usize) -> Option<ProgressBar> {
@@ -174,8 +208,10 @@ fn progress_bar(len: usize) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} prompts  {elapsed_precise}  eta {eta}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} prompts  {elapsed_precise}  eta {eta}  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     Some(bar)
 }
@@ -187,7 +223,11 @@ fn record_line(record: &crate::pipeline::Record) -> String {
         RecordStatus::Failed(e) => format!("failed: {e}"),
         RecordStatus::Cancelled => "cancelled".to_string(),
     };
-    let evasive = record.rounds.last().map(|r| r.revision.evasive).unwrap_or(false);
+    let evasive = record
+        .rounds
+        .last()
+        .map(|r| r.revision.evasive)
+        .unwrap_or(false);
     let p = record
         .comparison
         .as_ref()
