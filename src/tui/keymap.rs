@@ -577,17 +577,46 @@ pub fn key_bar(ctx: KeyContext) -> Line<'static> {
     let mut spans = Vec::new();
     for binding in bindings(ctx).iter().chain(global.iter()).filter(|b| b.bar) {
         spans.push(Span::styled(format!(" {} ", binding.label), key_style));
-        spans.push(Span::raw(format!(" {}  ", short_help(binding.help))));
+        spans.push(Span::raw(format!(" {}  ", short_help(binding.action))));
     }
     Line::from(spans)
 }
 
-/// The first words of a help sentence, for the key bar.
-fn short_help(help: &str) -> &str {
-    help.split([' ', '(', ':'])
-        .next()
-        .filter(|w| !w.is_empty())
-        .unwrap_or(help)
+/// The one or two words an action is shown with in the key bar.
+fn short_help(action: Action) -> &'static str {
+    match action {
+        Quit => "quit",
+        Help => "help",
+        OpenExport => "export",
+        Open => "inspect",
+        Back => "back",
+        Edit | EditText => "edit",
+        Add => "add",
+        ToggleEnabled => "on/off",
+        Save => "save",
+        TryPrinciple => "try",
+        NewPrompt => "new",
+        Import => "import",
+        RunSelected => "run",
+        RunAll => "run all",
+        Cancel => "cancel",
+        CycleDiff => "diff",
+        NextRecord => "next",
+        PrevRecord => "prev",
+        Agree => "agree",
+        Flip => "flip",
+        Approve => "approve",
+        Reject => "reject",
+        Undo => "undo",
+        Search => "search",
+        ToggleSft => "SFT",
+        TogglePreferences => "prefs",
+        EditDestination => "folder",
+        Confirm => "ok",
+        Yes => "yes",
+        No => "no",
+        _ => "",
+    }
 }
 
 /// Help lines of a context: every binding with all its keys, then the global ones.

@@ -23,13 +23,20 @@ pub fn draw_tabs(
     let mut spans = Vec::new();
     let mut hits = Vec::new();
     let mut x = area.x;
+    let full: usize = ViewId::ALL.iter().map(|v| v.title().width() + 6).sum();
+    let short = full > usize::from(area.width);
     for (i, view) in ViewId::ALL.iter().enumerate() {
         let marker = if *view == ViewId::Constitution && views.constitution.is_modified() {
             "*"
         } else {
             ""
         };
-        let label = format!(" {} {}{} ", i + 1, view.title(), marker);
+        let title = if short {
+            view.short_title()
+        } else {
+            view.title()
+        };
+        let label = format!(" {} {}{} ", i + 1, title, marker);
         let width = label.width() as u16;
         let style = if *view == current {
             Style::default()

@@ -62,6 +62,17 @@ impl ViewId {
         ViewId::ALL[(self.index() + ViewId::ALL.len() - 1) % ViewId::ALL.len()]
     }
 
+    /// The tab title on narrow terminals.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            ViewId::Constitution => "Const",
+            ViewId::Prompts => "Prompts",
+            ViewId::Inspector => "Revs",
+            ViewId::Comparison => "Compare",
+            ViewId::Review => "Review",
+        }
+    }
+
     /// The tab title.
     pub fn title(self) -> &'static str {
         match self {
