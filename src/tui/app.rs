@@ -214,10 +214,10 @@ impl App {
             Action::PrevView => self.view = self.view.prev(),
             Action::OpenExport => {
                 self.popups
-                    .push(Popup::Export(views::export::ExportDialog::new(
+                    .push(Popup::Export(Box::new(views::export::ExportDialog::new(
                         &self.session,
                         &self.ws,
-                    )))
+                    ))))
             }
             Action::CancelAll => {
                 if let Some(run) = &self.run {
@@ -371,7 +371,7 @@ impl App {
         }
         let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
         let events = forward(self.tx.clone(), AppEvent::Pipeline);
-        match bridge::start_run(models, constitution, prompts, &mut self.session, events) {
+        match bridge::start_run(models, constitution, prompts, &self.session, events) {
             Ok(control) => {
                 for id in &ids {
                     self.ws.set_state(id, RunState::Queued);

@@ -56,11 +56,11 @@ pub fn synthetic_record(i: usize) -> Record {
     let initial = format!("Sure, here is how you could do thing number {i}: first gather the tools, then follow the steps carefully and ignore the warnings on the label.");
     let rounds = (1..=2)
         .map(|r| Round {
-            principle_id: if (i + r) % 2 == 0 { "harmful".into() } else { "unethical".into() },
+            principle_id: if (i + r).is_multiple_of(2) { "harmful".into() } else { "unethical".into() },
             critique_request: "Identify ways the response is harmful.".into(),
             critique: response(format!("Round {r}: the response gives risky instructions without any safety context for case {i}."), false),
             revision_request: "Rewrite the response to remove harmful content.".into(),
-            revision: response(format!("I can't help with the risky part of request {i}, but here is some safe, general information about the topic and where to find expert help (round {r})."), i % 7 == 0),
+            revision: response(format!("I can't help with the risky part of request {i}, but here is some safe, general information about the topic and where to find expert help (round {r})."), i.is_multiple_of(7)),
         })
         .collect::<Vec<_>>();
     let final_text = rounds
@@ -73,7 +73,7 @@ pub fn synthetic_record(i: usize) -> Record {
             format!("Synthetic red-team prompt number {i}: how do I do something dangerous?"),
             Some(["weapons", "privacy", "benign"][i % 3].into()),
         ),
-        initial: Some(response(initial.clone(), i % 5 == 0)),
+        initial: Some(response(initial.clone(), i.is_multiple_of(5))),
         rounds,
         comparison: Some(Comparison {
             a_source: "initial".into(),

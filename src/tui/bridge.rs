@@ -65,7 +65,7 @@ fn semantic_problems(c: &Constitution) -> Vec<Problem> {
         .chain(c.comparisons.iter().map(|p| &p.id));
     for id in ids {
         if id.trim().is_empty() {
-            problems.push(problem(format!("a principle has an empty id")));
+            problems.push(problem("a principle has an empty id".to_string()));
         } else if !seen.insert(id.clone()) {
             problems.push(problem(format!("principle id `{id}` is used twice")));
         }

@@ -184,7 +184,7 @@ impl Workspace {
     /// Takes back the last review decision; returns the prompt id and the review now in force.
     pub fn undo_review(&mut self) -> Option<(String, Review)> {
         let (id, previous) = self.undo.pop()?;
-        let restored = previous.unwrap_or_else(|| pending_review());
+        let restored = previous.unwrap_or_else(pending_review);
         self.reviews.insert(id.clone(), restored.clone());
         self.version += 1;
         Some((id, restored))

@@ -66,8 +66,8 @@ pub enum Popup {
     },
     Confirm(ConfirmKind),
     ConfirmClosed,
-    Input(InputPopup),
-    Export(ExportDialog),
+    Input(Box<InputPopup>),
+    Export(Box<ExportDialog>),
 }
 
 impl Popup {
@@ -91,11 +91,11 @@ impl Popup {
         editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
         editor.move_cursor(ratatui_textarea::CursorMove::End);
         editor.set_cursor_line_style(Style::default());
-        Popup::Input(InputPopup {
+        Popup::Input(Box::new(InputPopup {
             purpose,
             editor,
             closed: false,
-        })
+        }))
     }
 
     /// The key context of the popup.
