@@ -4,18 +4,17 @@
 //! the terminal, so tests drive it with key sequences and draw it on ratatui's `TestBackend`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::bridge::{self, Models, RunControl, SessionLink};
+use super::bridge::{Models, RunControl, SessionLink};
 use super::event::AppEvent;
 use super::keymap::{self, Action, KeyContext};
-use super::views::popups::{ConfirmKind, InputPurpose, Popup};
-use super::views::{self, chrome, Command, ViewId};
+use super::views::popups::{ConfirmKind, Popup};
+use super::views::{self, chrome, ViewId};
 use super::workspace::{RunState, Workspace};
 use crate::pipeline::Prompt;
 
@@ -245,173 +244,6 @@ impl App {
         }
     }
 
-    /// Carries out what a view or popup asked for.
-    pub(crate) fn run_command(&mut self, command: Command) {
-        match command {
-            Command::None => {}
-            Command::Notice(line) => self.notice = line,
-            Command::Quit => {
-                if let Some(run) = &self.run {
-                    run.cancel_all();
-                }
-                self.quit = true;
-            }
-            Command::Input(purpose, initial) => self.popups.push(Popup::input(purpose, &initial)),
-            Command::InputDone(purpose, text) => self.input_done(purpose, text),
-            Command::Run(prompts) => self.start_run(prompts),
-            Command::Cancel(prompt_id) => match &self.run {
-                Some(run) => run.cancel(&prompt_id),
-                None => {
-                    if let Some(pos) = self.waiting.iter().position(|p| p.id == prompt_id) {
-                        self.waiting.remove(pos);
-                        self.ws.set_state(&prompt_id, RunState::NotRun);
-                    }
-                }
-            },
-            Command::Try(principle_id) => self.start_try(principle_id),
-            Command::Show(view, id) => {
-                if let Some(id) = id {
-                    self.ws.current = Some(id);
-                }
-                self.view = view;
-            }
-            Command::Review(id, review) => {
-                if let Err(e) = self.session.set_review(&id, &review) {
-                    self.notice = format!("review not saved: {e}");
-                }
-                self.ws.set_review(&id, review);
-            }
-            Command::UndoReview => match self.ws.undo_review() {
-                Some((id, review)) => {
-                    if let Err(e) = self.session.set_review(&id, &review) {
-                        self.notice = format!("undo not saved: {e}");
-                    } else {
-                        self.notice = "undone".into();
-                    }
-                }
-                None => self.notice = "nothing to undo".into(),
-            },
-            Command::Export(choice) => {
-                let result = bridge::export(&self.session, &choice);
-                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
-                    dialog.finished(result);
-                }
-            }
-        }
-    }
-
-    fn input_done(&mut self, purpose: InputPurpose, text: String) {
-        match purpose {
-            InputPurpose::NewPrompt => {
-                let text = text.trim().to_string();
-                if text.is_empty() {
-                    return;
-                }
-                self.ws
-                    .add_prompts(vec![Prompt::new(text, Some("typed".into()))]);
-                self.views.prompts.select_last(&self.ws);
-                self.notice = "prompt added".into();
-            }
-            InputPurpose::ImportPath => {
-                match bridge::load_prompts(std::path::Path::new(text.trim())) {
-                    Ok(prompts) => {
-                        let total = prompts.len();
-                        let added = self.ws.add_prompts(prompts);
-                        self.notice = format!("imported {added} new prompts ({total} in the file)");
-                    }
-                    Err(e) => self.notice = format!("import failed: {e}"),
-                }
-            }
-            InputPurpose::SaveAs => {
-                self.notice = self.views.constitution.save_as(PathBuf::from(text.trim()));
-            }
-            InputPurpose::Search => self.views.review.set_search(text),
-            InputPurpose::EditReview(id) => {
-                let command = self.views.review.edited(&self.ws, &id, text);
-                self.run_command(command);
-            }
-            InputPurpose::ExportDestination => {
-                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
-                    dialog.set_destination(&self.session, PathBuf::from(text.trim()));
-                }
-            }
-        }
-    }
-
-    fn start_run(&mut self, prompts: Vec<Prompt>) {
-        if prompts.is_empty() {
-            self.notice = "nothing to run".into();
-            return;
-        }
-        let constitution = match self.views.constitution.valid_constitution() {
-            Ok(c) => Arc::new(c),
-            Err(message) => {
-                self.notice = message;
-                return;
-            }
-        };
-        let models = match &self.model {
-            ModelState::Ready(models) => models.clone(),
-            ModelState::Loading(_) => {
-                for prompt in &prompts {
-                    self.ws.set_state(&prompt.id, RunState::Queued);
-                }
-                self.notice = format!("model loading: {} prompts queued", prompts.len());
-                self.waiting.extend(prompts);
-                return;
-            }
-            ModelState::Failed(e) => {
-                self.notice = format!("cannot run: the model failed to load ({e})");
-                return;
-            }
-        };
-        if self.run.is_some() {
-            self.notice = "a run is in progress; wait for it or cancel it".into();
-            return;
-        }
-        let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
-        let events = forward(self.tx.clone(), AppEvent::Pipeline);
-        match bridge::start_run(models, constitution, prompts, &self.session, events) {
-            Ok(control) => {
-                for id in &ids {
-                    self.ws.set_state(id, RunState::Queued);
-                }
-                self.notice = format!("running {} prompts", ids.len());
-                self.run = Some(control);
-            }
-            Err(e) => self.notice = format!("cannot run: {e}"),
-        }
-    }
-
-    fn start_try(&mut self, principle_id: String) {
-        let Some(prompt) = self.views.prompts.selected_prompt(&self.ws) else {
-            self.notice = "select a prompt in view 2 first".into();
-            return;
-        };
-        let constitution = match self.views.constitution.valid_constitution() {
-            Ok(c) => Arc::new(c),
-            Err(message) => return self.notice = message,
-        };
-        let ModelState::Ready(models) = &self.model else {
-            self.notice = "model loading: try again when it is ready".into();
-            return;
-        };
-        let events = forward(self.tx.clone(), AppEvent::Try);
-        match bridge::start_try(
-            models.clone(),
-            constitution,
-            &principle_id,
-            prompt.clone(),
-            events,
-        ) {
-            Ok(control) => {
-                self.views.constitution.try_started(&principle_id, &prompt);
-                self.try_run = Some(control);
-            }
-            Err(e) => self.notice = format!("cannot try: {e}"),
-        }
-    }
-
     /// Handles a mouse click or scroll.
     pub fn handle_mouse(&mut self, mouse: MouseEvent) {
         let at = Position::new(mouse.column, mouse.row);
@@ -463,20 +295,4 @@ impl App {
             popup.draw(frame, body, &self.ws);
         }
     }
-}
-
-/// A sender of pipeline events that forwards them into the app's event channel.
-fn forward(
-    tx: UnboundedSender<AppEvent>,
-    wrap: fn(crate::pipeline::PipelineEvent) -> AppEvent,
-) -> UnboundedSender<crate::pipeline::PipelineEvent> {
-    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(event) = events_rx.recv().await {
-            if tx.send(wrap(event)).is_err() {
-                break;
-            }
-        }
-    });
-    events_tx
 }

@@ -9,6 +9,7 @@
 //! - [`bench`]: timing of frame drawing on large synthetic sessions.
 
 pub mod app;
+mod app_commands;
 pub mod bench;
 pub mod bridge;
 pub mod event;
