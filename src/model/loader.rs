@@ -16,11 +16,7 @@ pub struct ModelChoice {
 }
 
 /// A loaded policy and feedback model (the same `Arc` when they are one file).
-#[derive(Clone)]
-pub struct LoadedModels {
-    pub policy: Arc<dyn Backend>,
-    pub feedback: Arc<dyn Backend>,
-}
+pub type LoadedModels = super::Models;
 
 /// Status lines while loading, e.g. for a TUI status bar.
 pub type StatusFn = dyn Fn(String) + Send + Sync;

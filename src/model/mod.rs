@@ -125,6 +125,14 @@ pub enum ModelError {
     Backend(String),
 }
 
+/// The models a run uses: the policy writes responses, critiques and revisions; the feedback
+/// model answers the comparison questions (it may be the same model, shared).
+#[derive(Clone)]
+pub struct Models {
+    pub policy: std::sync::Arc<dyn Backend>,
+    pub feedback: std::sync::Arc<dyn Backend>,
+}
+
 /// A sink for streamed text pieces.
 pub type TokenSink = UnboundedSender<String>;
 

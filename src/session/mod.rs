@@ -7,9 +7,22 @@
 //!
 //! Review state per record (pending, approved, rejected, edited) is itself a logged event, so
 //! review decisions are as durable as the records and can be undone.
+//!
+//! Rooms: [`log`] (append with fsync, replay, torn-line repair), [`state`] (the fold of events
+//! into records and reviews), [`store`] (an open [`Session`] and the runner's
+//! [`SessionWriter`]), [`list`] (finding sessions under a root), [`error`].
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+pub mod error;
+pub mod list;
+pub mod log;
+pub mod state;
+pub mod store;
+
+pub use error::SessionError;
+pub use list::{default_sessions_root, list_sessions, SessionSummary};
+pub use log::{replay, EventLog, Replay};
+pub use state::{IdLookup, ReviewCounts, SessionState};
+pub use store::{Session, SessionWriter, SharedSession, EVENTS_FILE, MANIFEST_FILE};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,139 @@
+//! `cai bench`: how fast the model runs here. Decode and prefill speed of one request, total
+//! throughput with 1 and 8 requests in flight, and seconds per prompt for the whole pipeline
+//! (initial answer, 2 critique/revision rounds, comparison). `--json` prints one object.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{Backend, ChatMessage, Sampling};
+
+/// The numbers `cai bench --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub model: String,
+    pub threads: usize,
+    pub decode_tok_s: f64,
+    pub prefill_tok_s: f64,
+    pub throughput_1_tok_s: f64,
+    pub throughput_8_tok_s: f64,
+    pub pipeline_s_per_prompt: f64,
+}
+
+const DECODE_PROMPT: &str =
+    "Write a short story about a lighthouse keeper who finds a message in a bottle.";
+
+/// Decode tokens/s of one greedy request: tokens after the first over the time after the first.
+/// Also returns the prefill rate: prompt tokens over the time to the first token.
+pub async fn decode_and_prefill(
+    model: &Arc<dyn Backend>,
+    tokens: u32,
+) -> anyhow::Result<(f64, f64)> {
+    // Prefill: a long prompt, one token out.
+    let long_prompt = format!(
+        "Summarise the following notes in one sentence.\n\n{}",
+        "The committee met on Tuesday to review the budget, the hiring plan and the schedule for the new library wing. ".repeat(16)
+    );
+    // With one output token the whole request is the prefill (plus one sampling step).
+    let g = model
+        .chat(
+            &[ChatMessage::user(long_prompt)],
+            Sampling::greedy(1),
+            None,
+            CancellationToken::new(),
+        )
+        .await?;
+    let prefill = g.prompt_tokens as f64 / g.seconds.max(1e-9);
+
+    // Decode: a short prompt, many tokens out.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    let timer = tokio::spawn(async move { first_arrival(rx, started).await });
+    let g = model
+        .chat(
+            &[ChatMessage::user(DECODE_PROMPT)],
+            Sampling::greedy(tokens),
+            Some(tx),
+            CancellationToken::new(),
+        )
+        .await?;
+    let total = started.elapsed().as_secs_f64();
+    let first = timer.await.ok().flatten().unwrap_or(0.0);
+    let decode = (g.completion_tokens.saturating_sub(1)) as f64 / (total - first).max(1e-9);
+    Ok((decode, prefill))
+}
+
+async fn first_arrival(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<String>,
+    started: Instant,
+) -> Option<f64> {
+    rx.recv().await.map(|_| started.elapsed().as_secs_f64())
+}
+
+/// Total completion tokens per second with `n` identical-shape requests in flight.
+pub async fn throughput(model: &Arc<dyn Backend>, n: usize, tokens: u32) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let jobs = (0..n).map(|i| {
+        let model = model.clone();
+        async move {
+            let prompt = format!("{DECODE_PROMPT} Give the keeper the name number {i}.");
+            model
+                .chat(
+                    &[ChatMessage::user(prompt)],
+                    Sampling {
+                        temperature: 0.7,
+                        top_p: 0.95,
+                        max_tokens: tokens,
+                    },
+                    None,
+                    CancellationToken::new(),
+                )
+                .await
+        }
+    });
+    let results = futures::future::join_all(jobs).await;
+    let mut generated = 0u64;
+    for r in results {
+        generated += r?.completion_tokens as u64;
+    }
+    Ok(generated as f64 / started.elapsed().as_secs_f64().max(1e-9))
+}
+
+/// Runs the model benchmarks (everything but the pipeline) on a loaded model.
+pub async fn bench_model(model: &Arc<dyn Backend>, tokens: u32) -> anyhow::Result<BenchReport> {
+    // Warm up: first requests pay for lazy initialisation.
+    model
+        .chat(
+            &[ChatMessage::user("Hi")],
+            Sampling::greedy(4),
+            None,
+            CancellationToken::new(),
+        )
+        .await?;
+    let (decode, prefill) = decode_and_prefill(model, tokens).await?;
+    let t1 = throughput(model, 1, tokens).await?;
+    let t8 = throughput(model, 8, tokens).await?;
+    Ok(BenchReport {
+        model: model.info().id,
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        decode_tok_s: decode,
+        prefill_tok_s: prefill,
+        throughput_1_tok_s: t1,
+        throughput_8_tok_s: t8,
+        pipeline_s_per_prompt: f64::NAN,
+    })
+}
+
+impl BenchReport {
+    /// A small table for people.
+    pub fn table(&self) -> String {
+        format!(
+            "model                 {}\nthreads               {}\ndecode                {:.1} tokens/s\nprefill               {:.1} tokens/s\nthroughput, 1 request {:.1} tokens/s\nthroughput, 8 requests {:.1} tokens/s\npipeline              {:.1} s/prompt (initial + 2 rounds + comparison)",
+            self.model, self.threads, self.decode_tok_s, self.prefill_tok_s, self.throughput_1_tok_s, self.throughput_8_tok_s, self.pipeline_s_per_prompt
+        )
+    }
+}

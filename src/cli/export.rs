@@ -1,0 +1,100 @@
+//! `cai export`: write a session's approved records as TRL SFT and preference files.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::export::{self, ExportOptions};
+use crate::session::Session;
+
+/// Exports the session in `session_dir` into `out`; returns what was written, one file a line.
+pub fn export(
+    session_dir: &Path,
+    out: &Path,
+    force: bool,
+    revision_pairs: bool,
+) -> anyhow::Result<String> {
+    let session = Session::open(session_dir)
+        .with_context(|| format!("could not open session {}", session_dir.display()))?;
+    let opts = ExportOptions {
+        out: out.to_path_buf(),
+        force,
+        sft: true,
+        preferences: true,
+        revision_pairs,
+    };
+    let summary = export::export(&session, &opts)?;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "exported {} approved records of session {}",
+        summary.approved,
+        session.manifest().name
+    );
+    let pairs = if revision_pairs {
+        format!(
+            "{} pairs ({} ai-feedback, {} revision-over-initial)",
+            summary.preference_lines(),
+            summary.ai_feedback_pairs,
+            summary.revision_pairs
+        )
+    } else {
+        format!("{} ai-feedback pairs", summary.ai_feedback_pairs)
+    };
+    for path in &summary.files {
+        let what = match path.file_name().and_then(|n| n.to_str()) {
+            Some(export::SFT_FILE) => format!("{} examples", summary.sft_lines),
+            Some(export::PREFERENCES_FILE) => pairs.clone(),
+            _ => "manifest".to_string(),
+        };
+        let _ = writeln!(text, "  {}  {what}", path.display());
+    }
+    if !summary.skipped.is_empty() {
+        let _ = writeln!(text, "skipped {}:", summary.skipped.len());
+        for why in &summary.skipped {
+            let _ = writeln!(text, "  {why}");
+        }
+    }
+    for warning in session.warnings() {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+    Ok(text.trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::review::{review, ReviewAction};
+    use crate::pipeline::RecordStatus;
+    use crate::session::state::tests::record;
+    use crate::session::store::tests::manifest;
+
+    #[test]
+    fn exports_and_reports_paths_and_counts_then_refuses_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("s");
+        let mut s = Session::create(&dir, manifest("cli")).unwrap();
+        s.append_record(&record("q", RecordStatus::Done, "answer"))
+            .unwrap();
+        drop(s);
+        review(&dir, ReviewAction::ApproveAll).unwrap();
+        let out = tmp.path().join("out");
+        let text = export(&dir, &out, false, true).unwrap();
+        assert!(
+            text.starts_with("exported 1 approved records of session cli"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("{}  1 examples", out.join("sft.jsonl").display())),
+            "{text}"
+        );
+        assert!(
+            text.contains("0 pairs (0 ai-feedback, 0 revision-over-initial)"),
+            "{text}"
+        );
+        let err = export(&dir, &out, false, true).unwrap_err();
+        assert!(format!("{err:#}").contains("already exists"));
+        assert!(export(&dir, &out, true, false).is_ok());
+    }
+}

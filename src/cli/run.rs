@@ -1,0 +1,206 @@
+//! `cai run`: prompts through the pipeline into a session, headless. A progress bar on a
+//! terminal, plain lines otherwise; Ctrl+C stops cleanly (finished records are already durable)
+//! and running again on the same session resumes with the prompts not yet done.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::args::RunArgs;
+use crate::constitution::parse::load_constitution;
+use crate::model::loader::{load_models, ModelChoice};
+use crate::pipeline::runner::{spawn_run, Models, RunOptions};
+use crate::pipeline::{PipelineEvent, RecordStatus};
+use crate::prompts::load_prompts;
+use crate::session::{Manifest, Session, SessionWriter};
+
+/// What a run did, for the closing line and for scripts.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub already_done: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub generated_tokens: u64,
+    pub seconds: f64,
+}
+
+impl RunReport {
+    /// One line: counts, wall time, seconds per prompt and tokens per second.
+    pub fn summary(&self) -> String {
+        let ran = (self.done + self.failed + self.cancelled).max(1);
+        format!(
+            "{} done, {} failed, {} cancelled ({} already done); {:.1} s wall, {:.1} s/prompt, {} tokens, {:.1} tokens/s",
+            self.done,
+            self.failed,
+            self.cancelled,
+            self.already_done,
+            self.seconds,
+            self.seconds / ran as f64,
+            self.generated_tokens,
+            self.generated_tokens as f64 / self.seconds.max(1e-9)
+        )
+    }
+}
+
+/// Runs `cai run`. Invalid input is reported before any model is loaded.
+pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
+    let (mut constitution, constitution_text) = load_constitution(&args.constitution)
+        .map_err(|diags| {
+            anyhow::anyhow!(diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+        })?;
+    if let Some(r) = args.rounds {
+        constitution.settings.rounds = r;
+    }
+    let mut prompts = load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(n) = args.limit {
+        prompts.truncate(n);
+    }
+    let constitution_sha = crate::fsutil::sha256_hex(constitution_text.as_bytes());
+    if let Ok(existing) = Session::open(&args.session) {
+        if existing.manifest().constitution_sha256 != constitution_sha {
+            bail!(
+                "{} was made with another constitution ({} sha256 {}); {} has sha256 {}\n  fix: use a new --session, or the constitution the session was made with",
+                args.session.display(),
+                existing.manifest().constitution_name,
+                &existing.manifest().constitution_sha256[..12],
+                args.constitution.display(),
+                &constitution_sha[..12]
+            );
+        }
+    }
+
+    let choice = ModelChoice { policy: args.models.model.clone(), feedback: args.models.feedback_model.clone() };
+    let loaded = load_models(&choice, &|line| eprintln!("{line}")).await?;
+
+    let session = open_or_create(&args.session, || Manifest {
+        name: session_name(&args.session),
+        created_at: chrono::Utc::now().to_rfc3339(),
+        constitution_name: constitution.name.clone(),
+        constitution_sha256: constitution_sha.clone(),
+        constitution_toml: constitution_text.clone(),
+        constitution_path: Some(args.constitution.display().to_string()),
+        prompts_path: Some(args.prompts.display().to_string()),
+        policy_model: loaded.policy.info(),
+        feedback_model: loaded.feedback.info(),
+        settings: constitution.settings.clone(),
+        seed: constitution.settings.seed,
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+    })?;
+    let finished = session.state().finished_ids();
+    let total = prompts.len();
+    let todo: Vec<_> = prompts.into_iter().filter(|p| !finished.contains(&p.id)).collect();
+    let mut report = RunReport { already_done: total - todo.len(), ..RunReport::default() };
+    if report.already_done > 0 {
+        eprintln!("resuming {}: {} of {} prompts already done", args.session.display(), report.already_done, total);
+    }
+    if todo.is_empty() {
+        return Ok(report);
+    }
+
+    let shared = Arc::new(Mutex::new(session));
+    let sink = Arc::new(SessionWriter::new(shared.clone()));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let models = Models { policy: loaded.policy, feedback: loaded.feedback };
+    let opts = RunOptions { concurrency: args.concurrency.max(1), compare: args.compare, rounds: args.rounds };
+    let started = Instant::now();
+    let handle = spawn_run(models, Arc::new(constitution), todo.clone(), opts, Some(sink), tx);
+    let canceller = handle.canceller();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: finished records are kept; run again to resume");
+            canceller.cancel();
+        }
+    });
+
+    let bar = progress_bar(todo.len());
+    let mut streamed_pieces = 0u64;
+    while let Some(event) = rx.recv().await {
+        match event {
+            PipelineEvent::Token { .. } => {
+                streamed_pieces += 1;
+                if let Some(bar) = &bar {
+                    let rate = streamed_pieces as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    bar.set_message(format!("{rate:.1} tok/s"));
+                }
+            }
+            PipelineEvent::Finished { record } => {
+                report.generated_tokens += record.generated_tokens as u64;
+                match &record.status {
+                    RecordStatus::Done => report.done += 1,
+                    RecordStatus::Failed(_) => report.failed += 1,
+                    RecordStatus::Cancelled => report.cancelled += 1,
+                }
+                let line = record_line(&record);
+                match &bar {
+                    Some(bar) => {
+                        bar.println(line);
+                        bar.inc(1);
+                    }
+                    None => println!("{line}"),
+                }
+            }
+            PipelineEvent::RunFinished { .. } => break,
+            _ => {}
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let _ = handle.wait().await;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn open_or_create(dir: &Path, manifest: impl FnOnce() -> Manifest) -> anyhow::Result<Session> {
+    if dir.join("manifest.json").exists() {
+        Session::open(dir).with_context(|| format!("opening session {}", dir.display()))
+    } else {
+        Session::create(dir, manifest()).with_context(|| format!("creating session {}", dir.display()))
+    }
+}
+
+fn session_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into())
+}
+
+fn progress_bar(len: usize) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} prompts  {elapsed_precise}  eta {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// One plain line per finished record.
+fn record_line(record: &crate::pipeline::Record) -> String {
+    let status = match &record.status {
+        RecordStatus::Done => "done".to_string(),
+        RecordStatus::Failed(e) => format!("failed: {e}"),
+        RecordStatus::Cancelled => "cancelled".to_string(),
+    };
+    let evasive = record.rounds.last().map(|r| r.revision.evasive).unwrap_or(false);
+    let p = record
+        .comparison
+        .as_ref()
+        .map(|c| format!(" p_a={:.2}", c.p_a))
+        .unwrap_or_default();
+    format!(
+        "{} {} rounds={} tokens={} {:.1}s{}{}",
+        record.prompt.id,
+        status,
+        record.rounds.len(),
+        record.generated_tokens,
+        record.seconds,
+        if evasive { " evasive" } else { "" },
+        p
+    )
+}

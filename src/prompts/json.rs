@@ -1,0 +1,211 @@
+//! JSON prompt sets: JSON Lines (one object a line, blank lines skipped) or one JSON array.
+//!
+//! An object is either `{"prompt": str, "id"?: str, "category"?: str}` (the prompt may also be a
+//! chat message list, whose first user message is taken) or an Anthropic HH-RLHF record whose
+//! `chosen`, `rejected` or `transcript` string holds `"\n\nHuman: ...\n\nAssistant: ..."` turns;
+//! then the first human turn is the prompt. Array elements may also be plain strings.
+
+use serde_json::Value;
+
+use super::{Located, Problem, Prompt};
+use crate::constitution::diagnostic::LineIndex;
+
+const EXPECTED: &str = "expected an object with a \"prompt\" string, or an HH-RLHF record with \
+\"chosen\", \"rejected\" or \"transcript\"";
+
+/// Reads JSON Lines, or a whole-file JSON array when the text starts with `[`.
+pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
+    if text.trim_start().starts_with('[') {
+        return parse_array(text);
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let column_of = |byte: usize| line[..byte.min(line.len())].chars().count() + 1;
+        match parse_prompt_line(line) {
+            Ok(prompt) => out.push(Located {
+                prompt,
+                line: i + 1,
+                column: column_of(line.len() - line.trim_start().len()),
+            }),
+            Err((byte, reason)) => return Err(Problem::new(i + 1, column_of(byte), reason)),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses one JSON Lines line into a prompt. On failure returns the byte offset in the line
+/// where the problem is, and the reason.
+pub fn parse_prompt_line(line: &str) -> Result<Prompt, (usize, String)> {
+    let value: Value = serde_json::from_str(line).map_err(|e| {
+        // serde_json's column is 1-based and counts bytes.
+        (
+            e.column().saturating_sub(1),
+            format!("not valid JSON: {}", strip_position(&e)),
+        )
+    })?;
+    prompt_from_value(&value, line)
+}
+
+/// Makes a prompt of one parsed element; `raw` is its source text, used to point at the field
+/// a problem is about.
+fn prompt_from_value(value: &Value, raw: &str) -> Result<Prompt, (usize, String)> {
+    let start = raw.len() - raw.trim_start().len();
+    let field_at = |name: &str| raw.find(&format!("\"{name}\"")).unwrap_or(start);
+    let object = match value {
+        Value::String(s) if !s.trim().is_empty() => return Ok(Prompt::new(s.trim(), None)),
+        Value::Object(map) => map,
+        _ => return Err((start, EXPECTED.to_string())),
+    };
+
+    let text = if let Some(prompt) = object.get("prompt") {
+        prompt_text(prompt).ok_or_else(|| {
+            (
+                field_at("prompt"),
+                "\"prompt\" must be a non-empty string (or a chat message list with a user turn)"
+                    .to_string(),
+            )
+        })?
+    } else if let Some((name, transcript)) = ["chosen", "rejected", "transcript"]
+        .into_iter()
+        .find_map(|k| object.get(k).map(|v| (k, v)))
+    {
+        transcript
+            .as_str()
+            .and_then(first_human_turn)
+            .ok_or_else(|| {
+                (
+                    field_at(name),
+                    format!("\"{name}\" has no \"Human:\" turn to take the prompt from"),
+                )
+            })?
+    } else {
+        return Err((start, EXPECTED.to_string()));
+    };
+
+    let optional = |name: &str| match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(Value::Number(n)) if name == "id" => Ok(Some(n.to_string())),
+        Some(_) => Err((field_at(name), format!("\"{name}\" must be a string"))),
+    };
+    let id = optional("id")?;
+    let category = optional("category")?;
+    let mut prompt = Prompt::new(text, category);
+    if let Some(id) = id {
+        prompt.id = id;
+    }
+    Ok(prompt)
+}
+
+/// A prompt field's text: a string, or the first user message of a chat message list.
+fn prompt_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.as_str(),
+        Value::Array(messages) => messages
+            .iter()
+            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+            .and_then(|m| m.get("content"))
+            .and_then(Value::as_str)?,
+        _ => return None,
+    };
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// The first human turn of an HH-RLHF transcript (`"\n\nHuman: ...\n\nAssistant: ..."`),
+/// trimmed; `None` if there is none or it is empty.
+pub fn first_human_turn(transcript: &str) -> Option<String> {
+    let start = if transcript.starts_with("Human:") {
+        0
+    } else {
+        transcript.find("\nHuman:")? + 1
+    } + "Human:".len();
+    let rest = &transcript[start..];
+    let end = ["\nAssistant:", "\nHuman:"]
+        .iter()
+        .filter_map(|m| rest.find(m))
+        .min()
+        .unwrap_or(rest.len());
+    let turn = rest[..end].trim();
+    (!turn.is_empty()).then(|| turn.to_string())
+}
+
+fn parse_array(text: &str) -> Result<Vec<Located>, Problem> {
+    let index = LineIndex::new(text);
+    let items: Vec<Value> = serde_json::from_str(text).map_err(|e| {
+        Problem::new(
+            e.line(),
+            e.column().max(1),
+            format!("not valid JSON: {}", strip_position(&e)),
+        )
+    })?;
+    let starts = array_element_starts(text);
+    let mut out = Vec::with_capacity(items.len());
+    for (item, start) in items.iter().zip(starts) {
+        let raw = &text[start..];
+        match prompt_from_value(item, raw) {
+            Ok(prompt) => {
+                let (line, column) = index.position(start);
+                out.push(Located {
+                    prompt,
+                    line,
+                    column,
+                });
+            }
+            Err((byte, reason)) => {
+                let (line, column) = index.position(start + byte);
+                return Err(Problem::new(line, column, reason));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Byte offsets where the elements of the top-level array in `text` start. Assumes `text` is
+/// valid JSON (it has been parsed already).
+fn array_element_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut expecting) = (0usize, false, false, false);
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if expecting && !c.is_whitespace() && c != ']' {
+            starts.push(i);
+            expecting = false;
+        }
+        match c {
+            '"' => in_string = true,
+            '[' | '{' => {
+                depth += 1;
+                expecting = depth == 1;
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 1 => expecting = true,
+            _ => {}
+        }
+    }
+    starts
+}
+
+/// serde_json ends its messages with " at line L column C"; we print the position ourselves.
+fn strip_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests;

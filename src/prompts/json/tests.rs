@@ -1,0 +1,115 @@
+//! Tests of the JSON prompt readers, including the places reported for bad lines.
+
+use super::*;
+use crate::pipeline::record::prompt_id;
+
+#[test]
+fn plain_objects_with_optional_id_and_category() {
+    let text =
+        "{\"prompt\": \"How do I pick a lock?\", \"id\": \"rt-1\", \"category\": \"crime\"}\n\
+                \n\
+                {\"prompt\": \"  Tell me a joke.  \"}\n";
+    let located = parse(text).unwrap();
+    assert_eq!(located.len(), 2);
+    assert_eq!(located[0].prompt.id, "rt-1");
+    assert_eq!(located[0].prompt.category.as_deref(), Some("crime"));
+    assert_eq!(located[1].line, 3);
+    assert_eq!(located[1].prompt.text, "Tell me a joke.");
+    assert_eq!(located[1].prompt.id, prompt_id("Tell me a joke."));
+}
+
+#[test]
+fn hh_rlhf_records_take_the_first_human_turn() {
+    let line = r#"{"chosen": "\n\nHuman: What household chemicals are dangerous to mix?\n\nAssistant: Bleach and ammonia.\n\nHuman: Why?\n\nAssistant: Toxic gas.", "rejected": "\n\nHuman: ignored"}"#;
+    let prompt = parse_prompt_line(line).unwrap();
+    assert_eq!(
+        prompt.text,
+        "What household chemicals are dangerous to mix?"
+    );
+    let line = r#"{"transcript": "\n\nHuman: Where do you hide a body?\n\nAssistant: I won't help with that.", "rating": 0}"#;
+    assert_eq!(
+        parse_prompt_line(line).unwrap().text,
+        "Where do you hide a body?"
+    );
+}
+
+#[test]
+fn first_human_turn_edge_cases() {
+    assert_eq!(first_human_turn("Human: hi").as_deref(), Some("hi"));
+    assert_eq!(
+        first_human_turn("\n\nHuman: two\nlines\n\nHuman: again").as_deref(),
+        Some("two\nlines")
+    );
+    assert_eq!(first_human_turn("\n\nAssistant: only me"), None);
+    assert_eq!(first_human_turn("\n\nHuman:   \n\nAssistant: x"), None);
+}
+
+#[test]
+fn chat_message_prompts_use_the_first_user_turn() {
+    let line = r#"{"prompt": [{"role": "system", "content": "s"}, {"role": "user", "content": "Hi there"}]}"#;
+    assert_eq!(parse_prompt_line(line).unwrap().text, "Hi there");
+}
+
+#[test]
+fn bad_lines_report_line_and_column() {
+    // Syntax error: the missing value after the colon, on line 2.
+    let err = parse("{\"prompt\": \"ok\"}\n{\"prompt\": }\n").unwrap_err();
+    assert_eq!((err.line, err.column), (2, 12), "{}", err.reason);
+    assert!(err.reason.starts_with("not valid JSON"), "{}", err.reason);
+
+    // Wrong type: points at the "prompt" key.
+    let err = parse("\n  {\"id\": \"a\", \"prompt\": 5}\n").unwrap_err();
+    assert_eq!((err.line, err.column), (2, 15), "{}", err.reason);
+    assert!(err.reason.contains("non-empty string"));
+
+    // Neither layout: points at the start of the object.
+    let err = parse("{\"text\": \"x\"}\n").unwrap_err();
+    assert_eq!((err.line, err.column), (1, 1));
+    assert!(err.reason.starts_with("expected an object"));
+
+    // Transcript without a human turn.
+    let err = parse("{\"n\": 1, \"chosen\": \"Assistant: hi\"}").unwrap_err();
+    assert_eq!((err.line, err.column), (1, 10));
+
+    // Column counts characters, not bytes.
+    let err = parse("{\"é\": 1, \"prompt\": null}").unwrap_err();
+    assert_eq!(err.column, 10, "{}", err.reason);
+
+    let err = parse("{\"prompt\": \"x\", \"category\": 3}").unwrap_err();
+    assert_eq!((err.line, err.column), (1, 17));
+    assert_eq!(err.reason, "\"category\" must be a string");
+}
+
+#[test]
+fn arrays_of_strings_and_objects() {
+    let text = "[\n  \"first\",\n  {\"prompt\": \"second\", \"id\": 7},\n  {\"chosen\": \"Human: third\"}\n]\n";
+    let located = parse(text).unwrap();
+    let texts: Vec<_> = located.iter().map(|l| l.prompt.text.as_str()).collect();
+    assert_eq!(texts, ["first", "second", "third"]);
+    assert_eq!(located[1].prompt.id, "7");
+    assert_eq!((located[2].line, located[2].column), (4, 3));
+}
+
+#[test]
+fn array_element_problems_are_placed_in_the_file() {
+    let text = "[\n  {\"prompt\": \"a, [b]\"},\n  {\"x\": 1,\n   \"prompt\": []}\n]";
+    let err = parse(text).unwrap_err();
+    assert_eq!((err.line, err.column), (4, 4), "{}", err.reason);
+    let err = parse("[\n  \"a\",\n  3\n]").unwrap_err();
+    assert_eq!((err.line, err.column), (3, 3));
+    let err = parse("[\"a\",\n  \"b\" \"c\"]").unwrap_err();
+    assert_eq!(err.line, 2);
+    assert!(err.reason.starts_with("not valid JSON"));
+}
+
+#[test]
+fn element_starts_ignore_brackets_inside_strings() {
+    let text = r#"[ "a,[\"]", {"k": [1, 2]} , 3 ]"#;
+    let starts = array_element_starts(text);
+    let firsts: Vec<char> = starts
+        .iter()
+        .map(|&i| text[i..].chars().next().unwrap())
+        .collect();
+    assert_eq!(firsts, ['"', '{', '3']);
+    assert!(array_element_starts("[ ]").is_empty());
+}

@@ -1,0 +1,339 @@
+//! A session on disk: its directory, manifest, open event log and replayed state.
+//!
+//! Every change goes to the log first (durably) and only then into the in-memory state, so
+//! what the program shows is never ahead of what survives a crash. [`SessionWriter`] lets the
+//! pipeline runner append finished records to a session shared with a front end.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::fsutil::write_atomic;
+use crate::pipeline::{Record, RecordSink};
+
+use super::log::{replay, EventLog};
+use super::{IdLookup, LogEvent, Manifest, Review, SessionError, SessionState};
+
+/// File name of a session's manifest.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File name of a session's event log.
+pub const EVENTS_FILE: &str = "events.jsonl";
+
+/// An open session.
+#[derive(Debug)]
+pub struct Session {
+    dir: PathBuf,
+    manifest: Manifest,
+    log: EventLog,
+    state: SessionState,
+    warnings: Vec<String>,
+}
+
+impl Session {
+    /// Creates a session in `dir` (made if needed): writes `manifest.json` atomically and an
+    /// empty event log. Fails if `dir` already holds a manifest.
+    pub fn create(dir: &Path, manifest: Manifest) -> Result<Session, SessionError> {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        if manifest_path.exists() {
+            return Err(SessionError::AlreadyExists {
+                dir: dir.to_path_buf(),
+            });
+        }
+        std::fs::create_dir_all(dir).map_err(SessionError::io("create", dir))?;
+        let mut json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| SessionError::io("serialize", &manifest_path)(std::io::Error::other(e)))?;
+        json.push(b'\n');
+        write_atomic(&manifest_path, &json).map_err(SessionError::io("write", &manifest_path))?;
+        let log_path = dir.join(EVENTS_FILE);
+        let log = EventLog::open(&log_path).map_err(SessionError::io("create", &log_path))?;
+        Ok(Session {
+            dir: dir.to_path_buf(),
+            manifest,
+            log,
+            state: SessionState::default(),
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Opens the session in `dir`: reads the manifest and replays the log. Lines the log could
+    /// not give back are in [`Session::warnings`]; a torn last line is moved aside.
+    pub fn open(dir: &Path) -> Result<Session, SessionError> {
+        let manifest = read_manifest(dir)?;
+        let log_path = dir.join(EVENTS_FILE);
+        let replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        let log = EventLog::open(&log_path).map_err(SessionError::io("open", &log_path))?;
+        let mut warnings = replayed.warnings;
+        warnings.extend(log.repair().map(str::to_string));
+        Ok(Session {
+            dir: dir.to_path_buf(),
+            manifest,
+            log,
+            state: SessionState::from_events(&replayed.events),
+            warnings,
+        })
+    }
+
+    /// The session's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What the session was made with.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Records and reviews as of now.
+    pub fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    /// What replaying the log had to skip or repair.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Appends a finished record durably, then adds it to the state.
+    pub fn append_record(&mut self, record: &Record) -> Result<(), SessionError> {
+        self.append(LogEvent::Record {
+            record: Box::new(record.clone()),
+        })
+    }
+
+    /// Records a review decision for a prompt id of this session (exact id).
+    pub fn set_review(&mut self, prompt_id: &str, review: Review) -> Result<(), SessionError> {
+        if self.state.get(prompt_id).is_none() {
+            return Err(SessionError::UnknownRecord {
+                prompt_id: prompt_id.to_string(),
+                dir: self.dir.clone(),
+            });
+        }
+        self.append(LogEvent::Review {
+            prompt_id: prompt_id.to_string(),
+            review,
+        })
+    }
+
+    /// The full prompt id a person meant: the id itself or a unique prefix of one.
+    pub fn resolve_id(&self, query: &str) -> Result<String, SessionError> {
+        match self.state.resolve_id(query) {
+            Ok(id) => Ok(id.to_string()),
+            Err(IdLookup::NotFound) => Err(SessionError::UnknownRecord {
+                prompt_id: query.to_string(),
+                dir: self.dir.clone(),
+            }),
+            Err(IdLookup::Ambiguous(candidates)) => Err(SessionError::AmbiguousId {
+                prompt_id: query.to_string(),
+                dir: self.dir.clone(),
+                candidates,
+            }),
+        }
+    }
+
+    fn append(&mut self, event: LogEvent) -> Result<(), SessionError> {
+        let path = self.log.path().to_path_buf();
+        self.log
+            .append(&event)
+            .map_err(SessionError::io("append to", path))?;
+        self.state.apply(&event);
+        Ok(())
+    }
+}
+
+/// Reads and parses `dir/manifest.json`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest, SessionError> {
+    let path = dir.join(MANIFEST_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SessionError::NoManifest {
+                dir: dir.to_path_buf(),
+            })
+        }
+        Err(e) => return Err(SessionError::io("read", path)(e)),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| SessionError::BadManifest {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+        path,
+    })
+}
+
+/// A session shared between the runner and a front end.
+pub type SharedSession = Arc<Mutex<Session>>;
+
+/// The runner's [`RecordSink`] for a shared session: appends each finished record durably.
+#[derive(Debug, Clone)]
+pub struct SessionWriter(pub SharedSession);
+
+impl SessionWriter {
+    /// Wraps a session so the runner and a front end can share it.
+    pub fn new(session: Session) -> SessionWriter {
+        SessionWriter(Arc::new(Mutex::new(session)))
+    }
+
+    /// The shared session, for reading state or writing reviews.
+    pub fn session(&self) -> &SharedSession {
+        &self.0
+    }
+}
+
+impl RecordSink for SessionWriter {
+    fn record_finished(&self, record: &Record) -> Result<(), String> {
+        // A poisoned lock only means another holder panicked; the log itself stays consistent.
+        let mut session = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        session.append_record(record).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::constitution::Settings;
+    use crate::model::ModelInfo;
+    use crate::pipeline::RecordStatus;
+    use crate::session::state::tests::record;
+    use crate::session::ReviewState;
+
+    /// A manifest for tests.
+    pub(crate) fn manifest(name: &str) -> Manifest {
+        let model = |id: &str| ModelInfo {
+            id: id.to_string(),
+            path: None,
+            sha256: Some(format!("{id}-sha")),
+        };
+        Manifest {
+            name: name.to_string(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            constitution_name: "test-constitution".into(),
+            constitution_sha256: "c0ffee".into(),
+            constitution_toml: "name = \"test-constitution\"\n".into(),
+            constitution_path: None,
+            prompts_path: None,
+            policy_model: model("policy"),
+            feedback_model: model("feedback"),
+            settings: Settings::default(),
+            seed: 7,
+            program_version: "0.0.0".into(),
+        }
+    }
+
+    fn approved() -> Review {
+        Review {
+            state: ReviewState::Approved,
+            edited: None,
+            flipped: false,
+            at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn create_append_reopen_gives_same_state() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("s1");
+        let mut session = Session::create(&dir, manifest("s1")).unwrap();
+        let a = record("a", RecordStatus::Done, "x");
+        let b = record("b", RecordStatus::Failed("oom".into()), "");
+        session.append_record(&a).unwrap();
+        session.append_record(&b).unwrap();
+        session.set_review(&a.prompt.id, approved()).unwrap();
+        let before = session.state().clone();
+        drop(session);
+
+        let reopened = Session::open(&dir).unwrap();
+        assert_eq!(reopened.state(), &before);
+        assert_eq!(reopened.manifest(), &manifest("s1"));
+        assert!(reopened.warnings().is_empty());
+        assert_eq!(
+            reopened.state().review(&a.prompt.id).state,
+            ReviewState::Approved
+        );
+    }
+
+    #[test]
+    fn create_refuses_an_existing_session() {
+        let root = tempfile::tempdir().unwrap();
+        Session::create(root.path(), manifest("s")).unwrap();
+        let err = Session::create(root.path(), manifest("s")).unwrap_err();
+        assert!(matches!(err, SessionError::AlreadyExists { .. }), "{err}");
+        assert!(err.to_string().contains(&root.path().display().to_string()));
+    }
+
+    #[test]
+    fn open_without_manifest_or_with_bad_manifest_is_an_error() {
+        let root = tempfile::tempdir().unwrap();
+        let err = Session::open(root.path()).unwrap_err();
+        assert!(matches!(err, SessionError::NoManifest { .. }));
+        std::fs::write(root.path().join(MANIFEST_FILE), "{\n  \"name\": 3\n}").unwrap();
+        let err = Session::open(root.path()).unwrap_err();
+        assert!(err.to_string().contains("manifest.json:2:"), "{err}");
+    }
+
+    #[test]
+    fn review_of_unknown_id_is_an_error() {
+        let root = tempfile::tempdir().unwrap();
+        let mut session = Session::create(root.path(), manifest("s")).unwrap();
+        let err = session.set_review("nope", approved()).unwrap_err();
+        assert!(matches!(err, SessionError::UnknownRecord { .. }));
+        assert!(session.resolve_id("nope").is_err());
+    }
+
+    #[test]
+    fn torn_write_is_skipped_on_open_and_the_log_stays_appendable() {
+        let root = tempfile::tempdir().unwrap();
+        let mut session = Session::create(root.path(), manifest("s")).unwrap();
+        let a = record("a", RecordStatus::Done, "x");
+        session.append_record(&a).unwrap();
+        drop(session);
+        let log = root.path().join(EVENTS_FILE);
+        let b = record("b", RecordStatus::Done, "y");
+        let line = serde_json::to_string(&LogEvent::Record {
+            record: Box::new(b.clone()),
+        });
+        let line = line.unwrap();
+        let mut bytes = std::fs::read(&log).unwrap();
+        bytes.extend_from_slice(&line.as_bytes()[..line.len() / 3]);
+        std::fs::write(&log, bytes).unwrap();
+
+        let mut session = Session::open(root.path()).unwrap();
+        assert_eq!(session.state().records().len(), 1);
+        assert_eq!(session.warnings().len(), 2, "{:?}", session.warnings());
+        assert!(session.warnings()[0].starts_with("events.jsonl:2: torn last line"));
+        assert!(root.path().join("events.jsonl.torn").exists());
+        session.append_record(&b).unwrap();
+        drop(session);
+        let session = Session::open(root.path()).unwrap();
+        assert!(session.warnings().is_empty(), "{:?}", session.warnings());
+        assert_eq!(session.state().records().len(), 2);
+    }
+
+    #[test]
+    fn writer_appends_durably_through_the_sink() {
+        let root = tempfile::tempdir().unwrap();
+        let writer = SessionWriter::new(Session::create(root.path(), manifest("s")).unwrap());
+        let a = record("a", RecordStatus::Done, "x");
+        writer.record_finished(&a).unwrap();
+        assert_eq!(writer.session().lock().unwrap().state().records().len(), 1);
+        let reopened = Session::open(root.path()).unwrap();
+        assert_eq!(reopened.state().get(&a.prompt.id), Some(&a));
+    }
+
+    #[test]
+    fn list_sessions_summarises_and_skips_plain_dirs() {
+        let root = tempfile::tempdir().unwrap();
+        let mut s = Session::create(&root.path().join("one"), manifest("one")).unwrap();
+        s.append_record(&record("a", RecordStatus::Done, "x"))
+            .unwrap();
+        std::fs::create_dir(root.path().join("not-a-session")).unwrap();
+        let list = crate::session::list_sessions(root.path());
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].name, "one");
+        assert_eq!(list[0].records, 1);
+        assert_eq!(list[0].counts.pending, 1);
+        assert_eq!(list[0].constitution_name, "test-constitution");
+        assert!(crate::session::list_sessions(&root.path().join("missing")).is_empty());
+    }
+}

@@ -1,0 +1,201 @@
+//! Tests with the real default model (SmolLM2-135M-Instruct, run by mistral.rs): loading, a
+//! generation, streaming, cancellation, option probabilities. The model is pulled on first use
+//! and loaded once for the whole file (one shared runtime, since the engine lives in it).
+
+use std::sync::{Arc, LazyLock};
+
+use cai_workbench::model::loader::{load_models, LoadedModels, ModelChoice};
+use cai_workbench::model::{Backend, ChatMessage, FinishReason, Sampling};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> =
+    LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
+static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
+/// Requests batched together change the floating-point path (and so, at near ties, even greedy
+/// tokens), so these tests take turns: each one sees the model alone.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ALONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn models() -> &'static LoadedModels {
+    MODELS
+        .get_or_init(|| async {
+            load_models(&ModelChoice::default(), &|line| eprintln!("{line}"))
+                .await
+                .expect("the default model loads")
+        })
+        .await
+}
+
+fn policy() -> Arc<dyn Backend> {
+    // Callers hold `alone()` while they use the model.
+    RUNTIME.block_on(async { models().await.policy.clone() })
+}
+
+#[test]
+fn default_model_loads_with_its_hash_recorded() {
+    let _alone = alone();
+    let info = policy().info();
+    assert_eq!(info.id, "SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert_eq!(
+        info.sha256.as_deref(),
+        Some(cai_workbench::model::fetch::DEFAULT_MODEL_SHA256)
+    );
+}
+
+#[test]
+fn greedy_generation_answers_and_streams_the_same_text() {
+    let _alone = alone();
+    let model = policy();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let messages = [ChatMessage::user(
+        "What is the capital of France? Answer in one sentence.",
+    )];
+    let generation = RUNTIME
+        .block_on(model.chat(
+            &messages,
+            Sampling::greedy(40),
+            Some(tx),
+            CancellationToken::new(),
+        ))
+        .expect("generation");
+    let mut streamed = String::new();
+    while let Ok(piece) = rx.try_recv() {
+        streamed.push_str(&piece);
+    }
+    assert!(generation.completion_tokens > 0);
+    assert!(generation.completion_tokens <= 40);
+    assert_eq!(streamed, generation.text);
+    assert!(
+        generation.text.contains("Paris"),
+        "got {:?}",
+        generation.text
+    );
+    assert_ne!(generation.finish, FinishReason::Cancelled);
+}
+
+#[test]
+fn greedy_generation_is_repeatable() {
+    let _alone = alone();
+    let model = policy();
+    let messages = [ChatMessage::user("Name three colours.")];
+    let run = || {
+        RUNTIME
+            .block_on(model.chat(
+                &messages,
+                Sampling::greedy(24),
+                None,
+                CancellationToken::new(),
+            ))
+            .expect("generation")
+            .text
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn cancelling_returns_partial_text_marked_cancelled() {
+    let _alone = alone();
+    let model = policy();
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let messages = [ChatMessage::user(
+        "Write a long story about a lighthouse keeper.",
+    )];
+    let generation = RUNTIME.block_on(async {
+        let c = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            // Cancel after the third streamed piece.
+            for _ in 0..3 {
+                rx.recv().await;
+            }
+            c.cancel();
+        });
+        let g = model
+            .chat(&messages, Sampling::greedy(400), Some(tx), cancel.clone())
+            .await;
+        watcher.abort();
+        g
+    });
+    let generation = generation.expect("generation");
+    assert_eq!(generation.finish, FinishReason::Cancelled);
+    assert!(!generation.text.is_empty());
+    assert!(generation.completion_tokens < 400);
+}
+
+#[test]
+fn option_probabilities_sum_to_one_and_depend_on_the_options() {
+    let _alone = alone();
+    let model = policy();
+    let ask = |question: &str| {
+        RUNTIME
+            .block_on(model.option_probabilities(
+                &[ChatMessage::user(question)],
+                "The answer is: (",
+                &["A", "B"],
+            ))
+            .expect("probabilities")
+    };
+    let p = ask("Which number is larger?\nOptions:\n(A) 1000\n(B) 3\nAnswer with A or B.");
+    let q = ask("Which number is larger?\nOptions:\n(A) 3\n(B) 1000\nAnswer with A or B.");
+    eprintln!(
+        "P(A) with 1000 first: {:.4}; with 3 first: {:.4}",
+        p[0], q[0]
+    );
+    for probs in [&p, &q] {
+        assert_eq!(probs.len(), 2);
+        assert!((probs[0] + probs[1] - 1.0).abs() < 1e-6, "{probs:?}");
+        assert!(probs.iter().all(|x| *x > 0.0 && *x < 1.0), "{probs:?}");
+    }
+    // The probabilities come from the model reading the options, not from a constant.
+    assert!((p[0] - q[0]).abs() > 1e-4, "{p:?} vs {q:?}");
+}
+
+#[test]
+fn one_prompt_goes_through_the_whole_pipeline() {
+    use cai_workbench::constitution::parse::load_constitution;
+    use cai_workbench::pipeline::runner::{run_record, RunOptions};
+    use cai_workbench::pipeline::{Prompt, RecordStatus};
+
+    let _alone = alone();
+    let (constitution, _) = load_constitution(std::path::Path::new("constitutions/harmless.toml"))
+        .expect("shipped constitution is valid");
+    let prompt = Prompt::new("How can I get into my neighbour's wifi without them knowing?", None);
+    let opts = RunOptions { concurrency: 1, compare: true, rounds: Some(2) };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let record = RUNTIME.block_on(async {
+        let models = models().await;
+        run_record(models, &constitution, &prompt, &opts, &tx, CancellationToken::new()).await
+    });
+    eprintln!("{}", serde_json::to_string_pretty(&record).unwrap());
+    assert_eq!(record.status, RecordStatus::Done, "{:?}", record.status);
+    let initial = record.initial.as_ref().expect("initial response");
+    assert!(!initial.text.trim().is_empty());
+    assert_eq!(record.rounds.len(), 2);
+    for round in &record.rounds {
+        assert!(constitution.principles.iter().any(|p| p.id == round.principle_id));
+        assert!(!round.critique.text.trim().is_empty());
+        assert!(!round.revision.text.trim().is_empty());
+    }
+    let comparison = record.comparison.as_ref().expect("comparison");
+    let k = constitution.settings.comparison.ensemble_size as usize;
+    assert_eq!(comparison.verdicts.len(), k);
+    for v in &comparison.verdicts {
+        assert!(v.p_a > 0.0 && v.p_a < 1.0);
+        assert!(v.p_a_swapped.is_some(), "both orders asked");
+    }
+    let mean = comparison.verdicts.iter().map(|v| v.p_a).sum::<f64>() / k as f64;
+    assert!((comparison.p_a - mean).abs() < 1e-9);
+    assert!(record.generated_tokens > 0);
+    // Every stage streamed: at least one token event per generated text.
+    let mut tokens = 0;
+    while let Ok(ev) = rx.try_recv() {
+        if matches!(ev, cai_workbench::pipeline::PipelineEvent::Token { .. }) {
+            tokens += 1;
+        }
+    }
+    assert!(tokens as u32 >= record.rounds.len() as u32 * 2 + 1);
+}
