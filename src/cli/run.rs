@@ -103,7 +103,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     }
 
     let shared = Arc::new(Mutex::new(session));
-    let sink = Arc::new(SessionWriter::new(shared.clone()));
+    let sink = Arc::new(SessionWriter(shared.clone()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let models = Models { policy: loaded.policy, feedback: loaded.feedback };
     let opts = RunOptions { concurrency: args.concurrency.max(1), compare: args.compare, rounds: args.rounds };
