@@ -142,7 +142,7 @@ impl App {
         }
         let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
         let events = forward(self.tx.clone(), AppEvent::Pipeline);
-        match bridge::start_run(models, constitution, prompts, &self.session, events) {
+        match bridge::start_run(models, constitution, prompts, &mut self.session, events) {
             Ok(control) => {
                 for id in &ids {
                     self.ws.set_state(id, RunState::Queued);
@@ -167,12 +167,19 @@ impl App {
             self.notice = "model loading: try again when it is ready".into();
             return;
         };
+        let response = self
+            .ws
+            .records
+            .get(&prompt.id)
+            .and_then(|r| r.initial.as_ref())
+            .map(|r| r.text.clone());
         let events = forward(self.tx.clone(), AppEvent::Try);
         match bridge::start_try(
             models.clone(),
             constitution,
             &principle_id,
             prompt.clone(),
+            response,
             events,
         ) {
             Ok(control) => {

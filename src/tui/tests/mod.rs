@@ -18,6 +18,9 @@ use super::event::AppEvent;
 pub const CONSTITUTION: &str = r#"name = "test constitution"
 description = "for tests"
 
+[settings.comparison]
+ensemble_size = 1
+
 [[principles]]
 id = "harmful"
 critique = "Identify ways the last response is harmful."

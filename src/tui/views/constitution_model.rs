@@ -309,7 +309,7 @@ fn empty_constitution() -> Constitution {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "name = \"t\"\n[[principles]]\nid = \"harm\"\ncritique = \"c\"\nrevision = \"r\"\n\n[[comparisons]]\nid = \"less-harm\"\nquestion = \"q\"\n";
+    const TEXT: &str = "name = \"t\"\n[settings.comparison]\nensemble_size = 1\n\n[[principles]]\nid = \"harm\"\ncritique = \"c\"\nrevision = \"r\"\n\n[[comparisons]]\nid = \"less-harm\"\nquestion = \"q\"\n";
 
     #[test]
     fn list_operations_keep_the_file_valid() {
@@ -343,12 +343,13 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(&path, TEXT).unwrap();
         let mut doc = ConstitutionDoc::from_text(path.clone(), TEXT);
-        doc.apply_snippet(1, "id = \"harm\"\nquestion = \"q\"\n")
+        let copy = doc.duplicate(0);
+        doc.apply_snippet(copy, "id = \"harm\"\ncritique = \"c\"\nrevision = \"r\"\n")
             .unwrap();
         assert!(!doc.problems.is_empty());
         assert!(doc.save().is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), TEXT);
-        doc.apply_snippet(1, "id = \"other\"\nquestion = \"q\"\n")
+        doc.apply_snippet(copy, "id = \"other\"\ncritique = \"c\"\nrevision = \"r\"\n")
             .unwrap();
         doc.save().unwrap();
         assert!(!doc.is_modified());

@@ -130,11 +130,24 @@ impl ExportDialog {
             Line::default(),
         ];
         match &self.plan {
-            Ok(c) if c.skipped > 0 => lines.push(Line::from(format!(
-                "{} records left out (rejected, pending or unfinished)",
-                c.skipped
+            Ok(c) if !c.existing.is_empty() && !self.choice.force => lines.push(Line::styled(
+                format!(
+                    "{} file(s) exist already: press f to overwrite",
+                    c.existing.len()
+                ),
+                Style::default().fg(Color::Yellow),
+            )),
+            Ok(c) if !c.existing.is_empty() && !self.choice.force => lines.push(Line::styled(
+                format!(
+                    "{} file(s) exist already: press f to overwrite",
+                    c.existing.len()
+                ),
+                Style::default().fg(Color::Yellow),
+            )),
+            Ok(c) => lines.push(Line::from(format!(
+                "{} approved record(s); {} left out",
+                c.approved, c.skipped
             ))),
-            Ok(_) => {}
             Err(e) => lines.push(Line::styled(
                 format!("cannot count: {e}"),
                 Style::default().fg(Color::Red),
