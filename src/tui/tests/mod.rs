@@ -2,6 +2,7 @@
 //! ratatui's `TestBackend` over hand-built records, and key sequences through the main flows.
 
 mod flows;
+mod run_flow;
 mod snapshots;
 
 use ratatui::backend::TestBackend;
