@@ -12,6 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{ViewId, Views};
 use crate::tui::app::{App, ModelState, MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::keymap::{self, KeyContext};
+use crate::tui::workspace::RunState;
 
 /// Draws the tabs; returns each tab's area for mouse clicks.
 pub fn draw_tabs(
@@ -77,11 +78,19 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let ws = &app.ws;
     let total = ws.prompts.len();
     let done = ws.records.len();
-    let active = ws.active_count();
+    let running = ws
+        .prompts
+        .iter()
+        .filter(|r| matches!(r.state, RunState::Running(_)))
+        .count();
+    let queued = ws.active_count() - running;
     let mut spans = vec![model, Span::raw(format!(" │ {done}/{total} records"))];
-    if active > 0 {
+    if running + queued > 0 {
         spans.push(Span::styled(
-            format!(" │ {active} running │ {:.1} tok/s", ws.tokens_per_second),
+            format!(
+                " │ {running} running, {queued} queued │ {:.1} tok/s",
+                ws.tokens_per_second
+            ),
             Style::default().fg(Color::Cyan),
         ));
     }
