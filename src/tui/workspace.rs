@@ -108,6 +108,19 @@ pub struct Workspace {
     /// Tokens per second over the last few seconds, updated by the clock.
     pub tokens_per_second: f64,
     pub tokens_total: u64,
+    /// Bumped whenever a prompt's run state changes.
+    states_version: u64,
+    counts_cache: std::cell::Cell<Option<((u64, u64), Counts)>>,
+}
+
+/// Run and review counts over the whole workspace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub running: usize,
+    pub queued: usize,
+    pub approved: usize,
+    pub rejected: usize,
+    pub pending: usize,
 }
 
 impl Workspace {
@@ -131,6 +144,7 @@ impl Workspace {
             });
             added += 1;
         }
+        self.states_version += 1;
         added
     }
 
@@ -192,15 +206,35 @@ impl Workspace {
 
     /// Counts of approved, rejected and pending records.
     pub fn review_counts(&self) -> (usize, usize, usize) {
-        let mut counts = (0, 0, 0);
-        for id in self.records.keys() {
-            match self.review_state(id) {
-                ReviewState::Approved => counts.0 += 1,
-                ReviewState::Rejected => counts.1 += 1,
-                ReviewState::Pending => counts.2 += 1,
+        let c = self.counts();
+        (c.approved, c.rejected, c.pending)
+    }
+
+    /// Run and review counts, recomputed only after a change (drawing reads them every frame).
+    pub fn counts(&self) -> Counts {
+        let key = (self.version, self.states_version);
+        if let Some((cached_key, counts)) = self.counts_cache.get() {
+            if cached_key == key {
+                return counts;
             }
         }
-        counts
+        let mut c = Counts::default();
+        for row in &self.prompts {
+            match row.state {
+                RunState::Running(_) => c.running += 1,
+                RunState::Queued => c.queued += 1,
+                _ => {}
+            }
+        }
+        for id in self.records.keys() {
+            match self.review_state(id) {
+                ReviewState::Approved => c.approved += 1,
+                ReviewState::Rejected => c.rejected += 1,
+                ReviewState::Pending => c.pending += 1,
+            }
+        }
+        self.counts_cache.set(Some((key, c)));
+        c
     }
 
     /// Folds a pipeline event in.
@@ -238,6 +272,7 @@ impl Workspace {
                 self.add_record(*record);
             }
             PipelineEvent::RunFinished { .. } => {
+                self.states_version += 1;
                 for row in &mut self.prompts {
                     if row.state.is_active() {
                         row.state = RunState::Cancelled;
@@ -262,6 +297,7 @@ impl Workspace {
 
     /// Sets a prompt's run state.
     pub fn set_state(&mut self, prompt_id: &str, state: RunState) {
+        self.states_version += 1;
         if let Some(row) = self.prompts.iter_mut().find(|r| r.prompt.id == prompt_id) {
             row.state = state;
         }
@@ -269,7 +305,8 @@ impl Workspace {
 
     /// Number of prompts queued or running.
     pub fn active_count(&self) -> usize {
-        self.prompts.iter().filter(|r| r.state.is_active()).count()
+        let c = self.counts();
+        c.running + c.queued
     }
 }
 

@@ -164,3 +164,12 @@ fn bench_draw_reports_both_views() {
         .iter()
         .all(|(_, median, worst)| median <= worst));
 }
+
+/// `cargo test --lib bench_draw_is_flat -- --ignored --nocapture` prints frame times at 1k and 50k records.
+#[test]
+#[ignore]
+fn bench_draw_is_flat_in_the_record_count() {
+    for n in [1_000, 50_000] {
+        println!("{}", crate::tui::bench_draw(n, 120, 40, 50));
+    }
+}

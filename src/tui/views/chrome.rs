@@ -12,7 +12,6 @@ use unicode_width::UnicodeWidthStr;
 use super::{ViewId, Views};
 use crate::tui::app::{App, ModelState, MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::keymap::{self, KeyContext};
-use crate::tui::workspace::RunState;
 
 /// Draws the tabs; returns each tab's area for mouse clicks.
 pub fn draw_tabs(
@@ -78,12 +77,8 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let ws = &app.ws;
     let total = ws.prompts.len();
     let done = ws.records.len();
-    let running = ws
-        .prompts
-        .iter()
-        .filter(|r| matches!(r.state, RunState::Running(_)))
-        .count();
-    let queued = ws.active_count() - running;
+    let counts = ws.counts();
+    let (running, queued) = (counts.running, counts.queued);
     let mut spans = vec![model, Span::raw(format!(" │ {done}/{total} records"))];
     if running + queued > 0 {
         spans.push(Span::styled(
