@@ -1,0 +1,208 @@
+//! How the app carries out the [`Command`]s views and popups return: starting and cancelling
+//! runs (queued while the model loads), trying a principle, text input results, review
+//! decisions (made durable in the session) and export.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::app::{App, ModelState};
+use super::bridge;
+use super::event::AppEvent;
+use super::views::popups::{InputPurpose, Popup};
+use super::views::Command;
+use super::workspace::RunState;
+use crate::pipeline::Prompt;
+
+impl App {
+    /// Carries out what a view or popup asked for.
+    pub(crate) fn run_command(&mut self, command: Command) {
+        match command {
+            Command::None => {}
+            Command::Notice(line) => self.notice = line,
+            Command::Quit => {
+                if let Some(run) = &self.run {
+                    run.cancel_all();
+                }
+                self.quit = true;
+            }
+            Command::Input(purpose, initial) => self.popups.push(Popup::input(purpose, &initial)),
+            Command::InputDone(purpose, text) => self.input_done(purpose, text),
+            Command::Run(prompts) => self.start_run(prompts),
+            Command::Cancel(prompt_id) => match &self.run {
+                Some(run) => run.cancel(&prompt_id),
+                None => {
+                    if let Some(pos) = self.waiting.iter().position(|p| p.id == prompt_id) {
+                        self.waiting.remove(pos);
+                        self.ws.set_state(&prompt_id, RunState::NotRun);
+                    }
+                }
+            },
+            Command::Try(principle_id) => self.start_try(principle_id),
+            Command::Show(view, id) => {
+                if let Some(id) = id {
+                    self.ws.current = Some(id);
+                }
+                self.view = view;
+            }
+            Command::Review(id, review) => {
+                if let Err(e) = self.session.set_review(&id, &review) {
+                    self.notice = format!("review not saved: {e}");
+                }
+                self.ws.set_review(&id, review);
+            }
+            Command::UndoReview => match self.ws.undo_review() {
+                Some((id, review)) => {
+                    if let Err(e) = self.session.set_review(&id, &review) {
+                        self.notice = format!("undo not saved: {e}");
+                    } else {
+                        self.notice = "undone".into();
+                    }
+                }
+                None => self.notice = "nothing to undo".into(),
+            },
+            Command::Export(choice) => {
+                let result = bridge::export(&self.session, &choice);
+                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
+                    dialog.finished(result);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn input_done(&mut self, purpose: InputPurpose, text: String) {
+        match purpose {
+            InputPurpose::NewPrompt => {
+                let text = text.trim().to_string();
+                if text.is_empty() {
+                    return;
+                }
+                self.ws
+                    .add_prompts(vec![Prompt::new(text, Some("typed".into()))]);
+                self.views.prompts.select_last(&self.ws);
+                self.notice = "prompt added".into();
+            }
+            InputPurpose::ImportPath => {
+                match bridge::load_prompts(std::path::Path::new(text.trim())) {
+                    Ok(prompts) => {
+                        let total = prompts.len();
+                        let added = self.ws.add_prompts(prompts);
+                        self.notice = format!("imported {added} new prompts ({total} in the file)");
+                    }
+                    Err(e) => self.notice = format!("import failed: {e}"),
+                }
+            }
+            InputPurpose::SaveAs => {
+                self.notice = self.views.constitution.save_as(PathBuf::from(text.trim()));
+            }
+            InputPurpose::Search => self.views.review.set_search(text),
+            InputPurpose::EditReview(id) => {
+                let command = self.views.review.edited(&self.ws, &id, text);
+                self.run_command(command);
+            }
+            InputPurpose::ExportDestination => {
+                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
+                    dialog.set_destination(&self.session, PathBuf::from(text.trim()));
+                }
+            }
+        }
+    }
+
+    pub(crate) fn start_run(&mut self, prompts: Vec<Prompt>) {
+        if prompts.is_empty() {
+            self.notice = "nothing to run".into();
+            return;
+        }
+        let constitution = match self.views.constitution.valid_constitution() {
+            Ok(c) => Arc::new(c),
+            Err(message) => {
+                self.notice = message;
+                return;
+            }
+        };
+        let models = match &self.model {
+            ModelState::Ready(models) => models.clone(),
+            ModelState::Loading(_) => {
+                for prompt in &prompts {
+                    self.ws.set_state(&prompt.id, RunState::Queued);
+                }
+                self.notice = format!("model loading: {} prompts queued", prompts.len());
+                self.waiting.extend(prompts);
+                return;
+            }
+            ModelState::Failed(e) => {
+                self.notice = format!("cannot run: the model failed to load ({e})");
+                return;
+            }
+        };
+        if self.run.is_some() {
+            self.notice = "a run is in progress; wait for it or cancel it".into();
+            return;
+        }
+        let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
+        let events = forward(self.tx.clone(), AppEvent::Pipeline);
+        match bridge::start_run(models, constitution, prompts, &mut self.session, events) {
+            Ok(control) => {
+                for id in &ids {
+                    self.ws.set_state(id, RunState::Queued);
+                }
+                self.notice = format!("running {} prompts", ids.len());
+                self.run = Some(control);
+            }
+            Err(e) => self.notice = format!("cannot run: {e}"),
+        }
+    }
+
+    pub(crate) fn start_try(&mut self, principle_id: String) {
+        let Some(prompt) = self.views.prompts.selected_prompt(&self.ws) else {
+            self.notice = "select a prompt in view 2 first".into();
+            return;
+        };
+        let constitution = match self.views.constitution.valid_constitution() {
+            Ok(c) => Arc::new(c),
+            Err(message) => return self.notice = message,
+        };
+        let ModelState::Ready(models) = &self.model else {
+            self.notice = "model loading: try again when it is ready".into();
+            return;
+        };
+        let response = self
+            .ws
+            .records
+            .get(&prompt.id)
+            .and_then(|r| r.initial.as_ref())
+            .map(|r| r.text.clone());
+        let events = forward(self.tx.clone(), AppEvent::Try);
+        match bridge::start_try(
+            models.clone(),
+            constitution,
+            &principle_id,
+            prompt.clone(),
+            response,
+            events,
+        ) {
+            Ok(control) => {
+                self.views.constitution.try_started(&principle_id, &prompt);
+                self.try_run = Some(control);
+            }
+            Err(e) => self.notice = format!("cannot try: {e}"),
+        }
+    }
+}
+
+/// A sender of pipeline events that forwards them into the app's event channel.
+fn forward(
+    tx: UnboundedSender<AppEvent>,
+    wrap: fn(crate::pipeline::PipelineEvent) -> AppEvent,
+) -> UnboundedSender<crate::pipeline::PipelineEvent> {
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(event) = events_rx.recv().await {
+            if tx.send(wrap(event)).is_err() {
+                break;
+            }
+        }
+    });
+    events_tx
+}

@@ -1,0 +1,398 @@
+//! The few calls the workbench makes into the core (constitution parsing, prompt files, runs,
+//! the session log, export), gathered here so the views depend on one small surface.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use std::sync::Mutex;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::constitution::Constitution;
+use crate::export::{ExportOptions, ExportSummary};
+use crate::model::ChatMessage;
+use crate::pipeline::critique_revision::{few_shot_messages, response_sampling, try_principle};
+use crate::pipeline::runner::{spawn_run, RunHandle, RunOptions};
+use crate::pipeline::{PipelineEvent, Prompt, Record, RecordSink, Stage};
+use crate::session::{Manifest, Review, Session, SessionWriter, SharedSession, MANIFEST_FILE};
+
+/// The loaded policy and feedback models.
+pub use crate::model::Models;
+
+/// A validation problem at a 1-based line and column of the constitution text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// Parses and validates constitution text.
+pub fn parse_constitution(text: &str) -> Result<Constitution, Vec<Problem>> {
+    crate::constitution::parse_constitution(text, None).map_err(|diagnostics| {
+        diagnostics
+            .into_iter()
+            .map(|d| Problem {
+                line: d.line,
+                column: d.column,
+                field: d.field,
+                message: d.message,
+            })
+            .collect()
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The constitution as TOML text.
+pub fn constitution_to_toml(c: &Constitution) -> String {
+    crate::constitution::to_toml(c)
+}
+
+/// Reads a prompt file (JSONL, text, CSV or HH transcripts).
+pub fn load_prompts(path: &Path) -> Result<Vec<Prompt>, String> {
+    crate::prompts::load_prompts(path).map_err(|e| e.to_string())
+}
+
+/// Controls a run in progress.
+pub struct RunControl {
+    handle: Option<RunHandle>,
+    cancel: CancellationToken,
+}
+
+impl RunControl {
+    /// Cancels one prompt of the run (the partial text is kept, marked cancelled).
+    pub fn cancel(&self, prompt_id: &str) {
+        match &self.handle {
+            Some(handle) => handle.cancel(prompt_id),
+            None => self.cancel.cancel(),
+        }
+    }
+    /// Cancels the whole run.
+    pub fn cancel_all(&self) {
+        match &self.handle {
+            Some(handle) => handle.cancel_all(),
+            None => self.cancel.cancel(),
+        }
+    }
+}
+
+/// Starts running prompts through critique/revision and feedback; progress arrives on
+/// `events`, and each finished record is made durable in the session (created on first use).
+pub fn start_run(
+    models: Models,
+    constitution: Arc<Constitution>,
+    prompts: Vec<Prompt>,
+    session: &mut SessionLink,
+    events: UnboundedSender<PipelineEvent>,
+) -> Result<RunControl, String> {
+    let shared = session.ensure(&constitution, &models)?;
+    let sink: Arc<dyn RecordSink> = Arc::new(SessionWriter(shared));
+    let opts = RunOptions {
+        concurrency: 1,
+        compare: true,
+        rounds: None,
+    };
+    let handle = spawn_run(models, constitution, prompts, opts, Some(sink), events);
+    let cancel = handle.canceller();
+    Ok(RunControl {
+        handle: Some(handle),
+        cancel,
+    })
+}
+
+/// Tries one principle on one prompt: the given response (or a fresh initial response, streamed
+/// as `Stage::Initial`), then one critique and one revision, streamed.
+pub fn start_try(
+    models: Models,
+    constitution: Arc<Constitution>,
+    principle_id: &str,
+    prompt: Prompt,
+    response: Option<String>,
+    events: UnboundedSender<PipelineEvent>,
+) -> Result<RunControl, String> {
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    let principle_id = principle_id.to_string();
+    tokio::spawn(async move {
+        let policy = models.policy.clone();
+        let response = match response {
+            Some(text) => text,
+            None => {
+                match initial_response(&*policy, &constitution, &prompt, &events, token.clone())
+                    .await
+                {
+                    Ok(text) => text,
+                    Err(e) => return fail(&events, &prompt.id, e),
+                }
+            }
+        };
+        let result = try_principle(
+            &*policy,
+            &constitution,
+            &principle_id,
+            &prompt,
+            &response,
+            &events,
+            token,
+        )
+        .await;
+        if let Err(e) = result {
+            fail(&events, &prompt.id, e.to_string());
+        }
+    });
+    Ok(RunControl {
+        handle: None,
+        cancel,
+    })
+}
+
+fn fail(events: &UnboundedSender<PipelineEvent>, prompt_id: &str, message: String) {
+    let _ = events.send(PipelineEvent::StageFinished {
+        prompt_id: prompt_id.to_string(),
+        stage: Stage::Comparison,
+        text: format!("failed: {message}"),
+    });
+}
+
+/// A fresh initial response for a prompt, streamed as `Stage::Initial`.
+async fn initial_response(
+    policy: &dyn crate::model::Backend,
+    constitution: &Constitution,
+    prompt: &Prompt,
+    events: &UnboundedSender<PipelineEvent>,
+    cancel: CancellationToken,
+) -> Result<String, String> {
+    let mut messages = few_shot_messages(&constitution.examples);
+    messages.push(ChatMessage::user(prompt.text.clone()));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let forward_events = events.clone();
+    let id = prompt.id.clone();
+    let _ = events.send(PipelineEvent::StageStarted {
+        prompt_id: id.clone(),
+        stage: Stage::Initial,
+    });
+    let forwarder = tokio::spawn(async move {
+        while let Some(text) = rx.recv().await {
+            let _ = forward_events.send(PipelineEvent::Token {
+                prompt_id: id.clone(),
+                stage: Stage::Initial,
+                text,
+            });
+        }
+    });
+    let generation = policy
+        .chat(&messages, response_sampling(constitution), Some(tx), cancel)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = forwarder.await;
+    let _ = events.send(PipelineEvent::StageFinished {
+        prompt_id: prompt.id.clone(),
+        stage: Stage::Initial,
+        text: generation.text.clone(),
+    });
+    Ok(generation.text)
+}
+
+/// The session the workbench writes to: records and review decisions. It is opened if the
+/// directory holds one, else created when the first run starts.
+#[derive(Default)]
+pub struct SessionLink {
+    pub dir: Option<PathBuf>,
+    shared: Option<SharedSession>,
+}
+
+impl SessionLink {
+    /// Opens the session in `dir` if it exists, or prepares to create it on the first run.
+    pub fn open_or_new(dir: &Path) -> Result<SessionLink, String> {
+        let shared = if dir.join(MANIFEST_FILE).exists() {
+            let session = Session::open(dir)
+                .map_err(|e| format!("opening session {}: {e}", dir.display()))?;
+            Some(Arc::new(Mutex::new(session)))
+        } else {
+            None
+        };
+        Ok(SessionLink {
+            dir: Some(dir.to_path_buf()),
+            shared,
+        })
+    }
+
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Session>> {
+        let shared = self.shared.as_ref()?;
+        Some(
+            shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// The shared session, created with a manifest of this constitution and these models if
+    /// it does not exist yet.
+    fn ensure(
+        &mut self,
+        constitution: &Constitution,
+        models: &Models,
+    ) -> Result<SharedSession, String> {
+        if let Some(shared) = &self.shared {
+            return Ok(shared.clone());
+        }
+        let dir = self.dir.clone().ok_or("no session directory")?;
+        let text = constitution_to_toml(constitution);
+        let manifest = Manifest {
+            name: dir
+                .file_name()
+                .map_or("session".into(), |n| n.to_string_lossy().into_owned()),
+            created_at: chrono::Utc::now().to_rfc3339(),
+            constitution_name: constitution.name.clone(),
+            constitution_sha256: crate::fsutil::sha256_hex(text.as_bytes()),
+            constitution_toml: text,
+            constitution_path: None,
+            prompts_path: None,
+            policy_model: models.policy.info(),
+            feedback_model: models.feedback.info(),
+            settings: constitution.settings.clone(),
+            seed: constitution.settings.seed,
+            program_version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        let session = Session::create(&dir, manifest)
+            .map_err(|e| format!("creating session {}: {e}", dir.display()))?;
+        let shared = Arc::new(Mutex::new(session));
+        self.shared = Some(shared.clone());
+        Ok(shared)
+    }
+
+    /// Records already in the session, in log order.
+    pub fn records(&self) -> Vec<Record> {
+        self.lock()
+            .map(|s| s.state().records().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Review decisions already in the session (records never reviewed are left out).
+    pub fn reviews(&self) -> Vec<(String, Review)> {
+        let Some(session) = self.lock() else {
+            return Vec::new();
+        };
+        let state = session.state();
+        state
+            .records()
+            .iter()
+            .map(|r| (r.prompt.id.clone(), state.review(&r.prompt.id)))
+            .filter(|(_, review)| !review.at.is_empty())
+            .collect()
+    }
+
+    /// Makes a review decision durable (a no-op without a session: nothing to review then).
+    pub fn set_review(&mut self, prompt_id: &str, review: &Review) -> Result<(), String> {
+        match self.lock() {
+            Some(mut session) => session
+                .set_review(prompt_id, review.clone())
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What the export dialog asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportChoice {
+    pub out: PathBuf,
+    pub force: bool,
+    pub sft: bool,
+    pub preferences: bool,
+    pub revision_pairs: bool,
+}
+
+/// How many rows each file would get, and the files written (after export).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportCounts {
+    pub approved: usize,
+    pub sft: usize,
+    pub preferences: usize,
+    pub revision_pairs: usize,
+    pub skipped: usize,
+    pub files: Vec<PathBuf>,
+    /// Files that exist already (refused unless overwriting).
+    pub existing: Vec<PathBuf>,
+}
+
+fn options(choice: &ExportChoice) -> ExportOptions {
+    ExportOptions {
+        out: choice.out.clone(),
+        force: choice.force,
+        sft: choice.sft,
+        preferences: choice.preferences,
+        revision_pairs: choice.revision_pairs,
+    }
+}
+
+fn counts(summary: ExportSummary) -> ExportCounts {
+    ExportCounts {
+        approved: summary.approved,
+        sft: summary.sft_lines,
+        preferences: summary.ai_feedback_pairs,
+        revision_pairs: summary.revision_pairs,
+        skipped: summary.skipped.len(),
+        files: summary.files,
+        existing: summary.existing,
+    }
+}
+
+/// Counts what an export would write, without writing.
+pub fn export_plan(session: &SessionLink, choice: &ExportChoice) -> Result<ExportCounts, String> {
+    let session = session
+        .lock()
+        .ok_or("no session yet: run some prompts first")?;
+    Ok(counts(crate::export::plan(&session, &options(choice))))
+}
+
+/// Writes the export files.
+pub fn export(session: &SessionLink, choice: &ExportChoice) -> Result<ExportCounts, String> {
+    let session = session
+        .lock()
+        .ok_or("no session yet: run some prompts first")?;
+    crate::export::export(&session, &options(choice))
+        .map(counts)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_have_line_and_column() {
+        let err = parse_constitution("name = \"x\"\n[[principles]]\nid = 3\n").unwrap_err();
+        assert_eq!(err[0].line, 3);
+        assert!(err[0].column >= 1);
+    }
+
+    #[test]
+    fn duplicate_ids_are_reported() {
+        let text = "name = \"x\"\n[[principles]]\nid = \"a\"\ncritique = \"c\"\nrevision = \"r\"\n\
+                    [[principles]]\nid = \"a\"\ncritique = \"c\"\nrevision = \"r\"\n";
+        let err = parse_constitution(text).unwrap_err();
+        assert!(err[0].message.contains("already used"), "{:?}", err);
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
+    }
+}

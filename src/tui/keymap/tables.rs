@@ -1,0 +1,411 @@
+//! The binding tables, one per key context. Edit bindings here: the key bar and help follow.
+
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
+use super::{Action, Binding, Key, KeyContext};
+
+const fn k(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
+}
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+const fn code(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn b(
+    keys: &'static [Key],
+    action: Action,
+    label: &'static str,
+    help: &'static str,
+    bar: bool,
+) -> Binding {
+    Binding {
+        keys,
+        action,
+        label,
+        help,
+        bar,
+    }
+}
+
+use Action::*;
+
+const NAV: [Binding; 6] = [
+    b(&[code(KeyCode::Up), k('k')], Up, "↑/k", "move up", false),
+    b(
+        &[code(KeyCode::Down), k('j')],
+        Down,
+        "↓/j",
+        "move down",
+        false,
+    ),
+    b(
+        &[code(KeyCode::Home), k('g')],
+        Top,
+        "g",
+        "go to the top",
+        false,
+    ),
+    b(
+        &[code(KeyCode::End), k('G')],
+        Bottom,
+        "G",
+        "go to the bottom",
+        false,
+    ),
+    b(&[code(KeyCode::PageUp)], PageUp, "PgUp", "page up", false),
+    b(
+        &[code(KeyCode::PageDown)],
+        PageDown,
+        "PgDn",
+        "page down",
+        false,
+    ),
+];
+
+pub(super) static GLOBAL: &[Binding] = &[
+    b(&[k('?')], Help, "?", "show this help", true),
+    b(&[k('1')], View(1), "1", "constitution editor", false),
+    b(&[k('2')], View(2), "2", "prompts and runs", false),
+    b(&[k('3')], View(3), "3", "revision inspector", false),
+    b(&[k('4')], View(4), "4", "comparison view", false),
+    b(&[k('5')], View(5), "5", "review queue", false),
+    b(&[code(KeyCode::Tab)], NextView, "Tab", "next view", false),
+    b(
+        &[code(KeyCode::BackTab)],
+        PrevView,
+        "S-Tab",
+        "previous view",
+        false,
+    ),
+    b(&[k('x')], OpenExport, "x", "export dialog", true),
+    b(
+        &[ctrl('c')],
+        CancelAll,
+        "^C",
+        "cancel running prompts (or quit when idle)",
+        false,
+    ),
+    b(&[k('q')], Quit, "q", "quit", true),
+];
+
+static CONSTITUTION: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    NAV[2],
+    NAV[3],
+    b(
+        &[code(KeyCode::PageUp)],
+        PageUp,
+        "PgUp",
+        "scroll the TOML up",
+        false,
+    ),
+    b(
+        &[code(KeyCode::PageDown)],
+        PageDown,
+        "PgDn",
+        "scroll the TOML down",
+        false,
+    ),
+    b(
+        &[code(KeyCode::Enter), k('e')],
+        Edit,
+        "e",
+        "edit the selected principle",
+        true,
+    ),
+    b(
+        &[k('a')],
+        Add,
+        "a",
+        "add a principle of the selected kind",
+        true,
+    ),
+    b(
+        &[k('d')],
+        Duplicate,
+        "d",
+        "duplicate the selected principle",
+        false,
+    ),
+    b(
+        &[code(KeyCode::Delete), k('D')],
+        Delete,
+        "D",
+        "delete the selected principle",
+        false,
+    ),
+    b(&[k(' ')], ToggleEnabled, "Space", "enable or disable", true),
+    b(&[k('K')], MoveUp, "K", "move the principle up", false),
+    b(&[k('J')], MoveDown, "J", "move the principle down", false),
+    b(
+        &[ctrl('s'), k('s')],
+        Save,
+        "s",
+        "save (refused while the file is invalid)",
+        true,
+    ),
+    b(&[k('S')], SaveAs, "S", "save as another file", false),
+    b(
+        &[k('t')],
+        TryPrinciple,
+        "t",
+        "try the principle on the selected prompt",
+        true,
+    ),
+];
+
+static CONSTITUTION_EDITING: &[Binding] = &[
+    b(
+        &[code(KeyCode::Esc)],
+        Back,
+        "Esc",
+        "stop editing (changes are kept)",
+        true,
+    ),
+    b(&[ctrl('s')], Save, "^S", "save the file", true),
+];
+
+static PROMPTS: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    NAV[2],
+    NAV[3],
+    NAV[4],
+    NAV[5],
+    b(&[k('n')], NewPrompt, "n", "type a new prompt", true),
+    b(&[k('i')], Import, "i", "import a prompt file", true),
+    b(&[k(' ')], Mark, "Space", "mark or unmark for a run", false),
+    b(
+        &[k('r')],
+        RunSelected,
+        "r",
+        "run the marked prompts (or the selected one)",
+        true,
+    ),
+    b(
+        &[k('R')],
+        RunAll,
+        "R",
+        "run every prompt not yet done",
+        true,
+    ),
+    b(
+        &[code(KeyCode::Esc), k('c')],
+        Cancel,
+        "Esc",
+        "cancel the selected prompt",
+        true,
+    ),
+    b(
+        &[code(KeyCode::Enter)],
+        Open,
+        "Enter",
+        "inspect the selected record",
+        true,
+    ),
+];
+
+static INSPECTOR: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    NAV[2],
+    NAV[3],
+    NAV[4],
+    NAV[5],
+    b(
+        &[k('d')],
+        CycleDiff,
+        "d",
+        "diff: off, each round vs previous, initial vs final",
+        true,
+    ),
+    b(
+        &[k('n'), code(KeyCode::Right), k('l')],
+        NextRecord,
+        "n",
+        "next record",
+        true,
+    ),
+    b(
+        &[k('p'), code(KeyCode::Left), k('h')],
+        PrevRecord,
+        "p",
+        "previous record",
+        true,
+    ),
+    b(&[k('c')], Compare, "c", "open the comparison", false),
+    b(&[code(KeyCode::Esc)], Back, "Esc", "back", false),
+];
+
+static COMPARISON: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    NAV[2],
+    NAV[3],
+    NAV[4],
+    NAV[5],
+    b(&[k('a')], Agree, "a", "agree with the feedback label", true),
+    b(&[k('f')], Flip, "f", "flip the feedback label", true),
+    b(
+        &[k('n'), code(KeyCode::Right), k('l')],
+        NextRecord,
+        "n",
+        "next record",
+        true,
+    ),
+    b(
+        &[k('p'), code(KeyCode::Left), k('h')],
+        PrevRecord,
+        "p",
+        "previous record",
+        true,
+    ),
+    b(&[code(KeyCode::Esc)], Back, "Esc", "back", false),
+];
+
+static REVIEW: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    NAV[2],
+    NAV[3],
+    NAV[4],
+    NAV[5],
+    b(&[k('a')], Approve, "a", "approve", true),
+    b(&[k('r')], Reject, "r", "reject", true),
+    b(
+        &[k('e')],
+        EditText,
+        "e",
+        "edit the text to export (the original is kept)",
+        true,
+    ),
+    b(&[k('u')], Undo, "u", "undo the last decision", true),
+    b(&[k('/')], Search, "/", "search prompts and responses", true),
+    b(&[k('s')], FilterState, "s", "filter by state", false),
+    b(
+        &[k('p')],
+        FilterPrinciple,
+        "p",
+        "filter by principle",
+        false,
+    ),
+    b(
+        &[k('v')],
+        FilterEvasive,
+        "v",
+        "only evasive responses",
+        false,
+    ),
+    b(
+        &[code(KeyCode::Enter)],
+        Open,
+        "Enter",
+        "inspect the record",
+        false,
+    ),
+    b(&[k('c')], Compare, "c", "open the comparison", false),
+];
+
+static EXPORT: &[Binding] = &[
+    b(&[k('s')], ToggleSft, "s", "SFT file on or off", true),
+    b(
+        &[k('p')],
+        TogglePreferences,
+        "p",
+        "preference file on or off",
+        true,
+    ),
+    b(
+        &[k('v')],
+        ToggleRevisionPairs,
+        "v",
+        "revision-pairs file on or off",
+        false,
+    ),
+    b(
+        &[k('f')],
+        ToggleForce,
+        "f",
+        "overwrite existing files",
+        false,
+    ),
+    b(
+        &[k('o')],
+        EditDestination,
+        "o",
+        "change the destination folder",
+        true,
+    ),
+    b(
+        &[code(KeyCode::Enter)],
+        Confirm,
+        "Enter",
+        "write the files",
+        true,
+    ),
+    b(&[code(KeyCode::Esc)], Back, "Esc", "close", true),
+];
+
+static TEXT_INPUT: &[Binding] = &[
+    b(&[code(KeyCode::Enter)], Confirm, "Enter", "accept", true),
+    b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
+];
+
+static MULTI_LINE_INPUT: &[Binding] = &[
+    b(
+        &[ctrl('s')],
+        Confirm,
+        "^S",
+        "accept (Enter adds a line)",
+        true,
+    ),
+    b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
+];
+
+static CONFIRM: &[Binding] = &[
+    b(&[k('y')], Yes, "y", "yes", true),
+    b(&[k('n'), code(KeyCode::Esc)], No, "n", "no", true),
+];
+
+static HELP: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    b(
+        &[code(KeyCode::Esc), k('?'), k('q')],
+        Back,
+        "Esc",
+        "close help",
+        true,
+    ),
+];
+
+/// The bindings of a context (without the global ones).
+pub fn bindings(ctx: KeyContext) -> &'static [Binding] {
+    match ctx {
+        KeyContext::Global => GLOBAL,
+        KeyContext::Constitution => CONSTITUTION,
+        KeyContext::ConstitutionEditing => CONSTITUTION_EDITING,
+        KeyContext::Prompts => PROMPTS,
+        KeyContext::Inspector => INSPECTOR,
+        KeyContext::Comparison => COMPARISON,
+        KeyContext::Review => REVIEW,
+        KeyContext::Export => EXPORT,
+        KeyContext::TextInput => TEXT_INPUT,
+        KeyContext::MultiLineInput => MULTI_LINE_INPUT,
+        KeyContext::Confirm => CONFIRM,
+        KeyContext::Help => HELP,
+    }
+}

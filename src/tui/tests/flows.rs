@@ -1,0 +1,175 @@
+//! Key-sequence tests of the main flows: edit and save a principle, review with undo, search,
+//! quitting while work runs.
+
+use super::*;
+use crate::session::ReviewState;
+use crate::tui::views::ViewId;
+use crate::tui::workspace::RunState;
+
+#[test]
+fn edit_a_principle_and_save_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, CONSTITUTION).unwrap();
+    let (mut app, _rx) = app_with(path.clone(), 0);
+    // Open the first principle, change its id, leave the editor.
+    press(&mut app, &[key('e'), code(KeyCode::End)]);
+    for _ in 0..2 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    type_text(&mut app, "-edited\"");
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.views.constitution.is_modified());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), CONSTITUTION);
+    press(&mut app, &[key('s')]);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("harmfu-edited"), "{saved}");
+    assert!(!app.views.constitution.is_modified());
+    assert!(app.notice().starts_with("saved"), "{}", app.notice());
+}
+
+#[test]
+fn an_invalid_constitution_is_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, CONSTITUTION).unwrap();
+    let (mut app, _rx) = app_with(path.clone(), 0);
+    // Duplicate, then rename the copy to clash with the original id.
+    press(&mut app, &[key('d'), key('e'), code(KeyCode::End)]);
+    for _ in 0.."-copy\"".len() {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    type_text(&mut app, "\"");
+    press(&mut app, &[ctrl('s')]);
+    assert!(app.notice().starts_with("not saved"), "{}", app.notice());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), CONSTITUTION);
+}
+
+#[test]
+fn list_operations_by_key() {
+    let (mut app, _rx) = app_with("c.toml".into(), 0);
+    let doc = |app: &App| app.views.constitution.doc.working.clone();
+    press(&mut app, &[key('a')]);
+    assert_eq!(doc(&app).principles.len(), 3);
+    press(&mut app, &[key('K'), key(' ')]);
+    assert!(!doc(&app).principles[0].enabled);
+    assert_eq!(doc(&app).principles[0].id, "new-principle");
+    press(&mut app, &[key('D')]);
+    assert_eq!(doc(&app).principles.len(), 2);
+}
+
+#[test]
+fn approve_reject_undo_and_counts() {
+    let (mut app, _rx) = app_with("c.toml".into(), 4);
+    press(&mut app, &[key('5'), key('a'), key('r')]);
+    assert_eq!(app.ws.review_counts(), (1, 1, 2));
+    press(&mut app, &[key('u')]);
+    assert_eq!(app.ws.review_counts(), (1, 0, 3));
+    // Filter to approved: one row.
+    press(&mut app, &[key('s'), key('s')]);
+    assert_eq!(app.views.review.queue(&app.ws).len(), 1);
+}
+
+#[test]
+fn edit_keeps_the_original_record() {
+    let (mut app, _rx) = app_with("c.toml".into(), 2);
+    press(&mut app, &[key('5'), key('e')]);
+    // The cursor starts at the end: clear the text with backspaces.
+    for _ in 0..400 {
+        app.handle_key(code(KeyCode::Backspace));
+    }
+    type_text(&mut app, "A better answer.");
+    press(&mut app, &[ctrl('s')]);
+    let id = app.views.review.queue(&app.ws)[0].clone();
+    let review = app.ws.reviews.get(&id).cloned().unwrap();
+    assert_eq!(review.edited.as_deref(), Some("A better answer."));
+    assert!(app.ws.records[&id]
+        .final_text()
+        .unwrap()
+        .contains("safe, general information"));
+}
+
+#[test]
+fn search_filters_the_queue() {
+    let (mut app, _rx) = app_with("c.toml".into(), 12);
+    press(&mut app, &[key('5'), key('/')]);
+    type_text(&mut app, "number 11");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert_eq!(app.views.review.queue(&app.ws).len(), 1);
+}
+
+#[test]
+fn quitting_while_running_asks_first() {
+    let (mut app, _rx) = app_with("c.toml".into(), 1);
+    let id = app.ws.prompts[0].prompt.id.clone();
+    app.ws
+        .set_state(&id, RunState::Running(crate::pipeline::Stage::Initial));
+    press(&mut app, &[key('q')]);
+    assert!(!app.should_quit());
+    press(&mut app, &[key('n')]);
+    assert!(!app.should_quit());
+    press(&mut app, &[key('q'), key('y')]);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn running_before_the_model_is_ready_queues() {
+    let (mut app, _rx) = app_with("c.toml".into(), 0);
+    app.ws
+        .add_prompts(vec![crate::pipeline::Prompt::new("hello", None)]);
+    press(&mut app, &[key('2'), key('r')]);
+    assert_eq!(app.ws.prompts[0].state, RunState::Queued);
+    assert!(app.notice().contains("model loading"), "{}", app.notice());
+    app.handle_event(AppEvent::ModelReady(Err("no file".into())));
+    assert_eq!(app.ws.prompts[0].state, RunState::NotRun);
+}
+
+#[test]
+fn number_keys_tabs_and_mouse_switch_views() {
+    let (mut app, _rx) = app_with("c.toml".into(), 3);
+    press(&mut app, &[key('3')]);
+    assert_eq!(app.view(), ViewId::Inspector);
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.view(), ViewId::Comparison);
+    let _ = render(&mut app, 100, 30);
+    let (rect, _) = app.hits.tabs[4];
+    app.handle_mouse(ratatui::crossterm::event::MouseEvent {
+        kind: ratatui::crossterm::event::MouseEventKind::Down(
+            ratatui::crossterm::event::MouseButton::Left,
+        ),
+        column: rect.x + 1,
+        row: rect.y,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.view(), ViewId::Review);
+}
+
+#[test]
+fn review_state_survives_in_counts_after_approve() {
+    let (mut app, _rx) = app_with("c.toml".into(), 3);
+    press(&mut app, &[key('5'), key('a'), key('a'), key('a')]);
+    assert_eq!(app.ws.review_counts(), (3, 0, 0));
+    let ids = app.ws.record_ids();
+    assert!(ids
+        .iter()
+        .all(|id| app.ws.review_state(id) == ReviewState::Approved));
+}
+
+#[test]
+fn bench_draw_reports_both_views() {
+    let report = crate::tui::bench_draw(200, 100, 30, 5);
+    assert_eq!(report.views.len(), 2);
+    assert!(report
+        .views
+        .iter()
+        .all(|(_, median, worst)| median <= worst));
+}
+
+/// `cargo test --lib bench_draw_is_flat -- --ignored --nocapture` prints frame times at 1k and 50k records.
+#[test]
+#[ignore]
+fn bench_draw_is_flat_in_the_record_count() {
+    for n in [1_000, 50_000] {
+        println!("{}", crate::tui::bench_draw(n, 120, 40, 50));
+    }
+}

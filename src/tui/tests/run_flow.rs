@@ -1,0 +1,124 @@
+//! The end-to-end flow on the real runner and session with a scripted model: queue prompts
+//! while the model loads, run them with streamed tokens, open the diff, approve, export; and
+//! cancelling a run keeps the partial text marked cancelled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::model::scripted::ScriptedBackend;
+use crate::model::Models;
+use crate::pipeline::{Prompt, RecordStatus};
+use crate::tui::bridge::SessionLink;
+use crate::tui::views::inspector::DiffMode;
+use crate::tui::views::ViewId;
+use crate::tui::workspace::RunState;
+
+fn scripted_models(delay: Option<Duration>) -> Models {
+    let mut backend = ScriptedBackend::new()
+        .with_rule(
+            "Rewrite",
+            "I can't help with that, but here is safe general advice.",
+        )
+        .with_rule(
+            "harmful",
+            "The response explains a risky method without caution.",
+        )
+        .with_default_reply(|_| "Sure, here is exactly how to do the risky thing.".to_string())
+        .with_fixed_probabilities(vec![0.3, 0.7]);
+    if let Some(delay) = delay {
+        backend = backend.with_token_delay(delay);
+    }
+    let backend: Arc<dyn crate::model::Backend> = Arc::new(backend);
+    Models {
+        policy: backend.clone(),
+        feedback: backend,
+    }
+}
+
+/// Feeds app events until `done` holds or the time runs out.
+async fn pump(app: &mut App, rx: &mut UnboundedReceiver<AppEvent>, done: impl Fn(&App) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !done(app) {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(event)) => app.handle_event(event),
+            _ => panic!("timed out; notice: {}", app.notice()),
+        }
+    }
+}
+
+fn app_in(dir: &std::path::Path) -> (App, UnboundedReceiver<AppEvent>) {
+    let (tx, rx) = unbounded_channel();
+    let session = SessionLink::open_or_new(&dir.join("session")).unwrap();
+    let paths = Paths {
+        constitution: dir.join("c.toml"),
+        ..Paths::default()
+    };
+    let prompts = vec![
+        Prompt::new("How do I pick a lock?", None),
+        Prompt::new("How do I hurt someone?", None),
+    ];
+    (
+        App::new(paths, CONSTITUTION.to_string(), prompts, session, tx),
+        rx,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_inspect_approve_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    // Asked before the model is ready: queued.
+    press(&mut app, &[key('2'), key('R')]);
+    assert!(app.ws.prompts.iter().all(|r| r.state == RunState::Queued));
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(None))));
+    pump(&mut app, &mut rx, |a| {
+        a.ws.records.len() == 2 && a.run.is_none()
+    })
+    .await;
+    assert!(app.ws.tokens_total > 0, "tokens should have streamed");
+    assert!(app.ws.prompts.iter().all(|r| r.state == RunState::Done));
+
+    // Open the first record and its initial-vs-final diff.
+    press(&mut app, &[key('g'), code(KeyCode::Enter)]);
+    assert_eq!(app.view(), ViewId::Inspector);
+    press(&mut app, &[key('d'), key('d')]);
+    assert_eq!(app.views.inspector.diff, DiffMode::InitialFinal);
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("Initial → final revision"), "{screen}");
+
+    // Approve both and export.
+    press(&mut app, &[key('5'), key('a'), key('a')]);
+    assert_eq!(app.ws.review_counts(), (2, 0, 0));
+    press(&mut app, &[key('x'), code(KeyCode::Enter)]);
+    let out = dir.path().join("session").join("export");
+    let sft = std::fs::read_to_string(out.join("sft.jsonl")).unwrap();
+    assert_eq!(sft.lines().count(), 2, "{sft}");
+    assert!(sft.contains("safe general advice"), "{sft}");
+    let screen = render(&mut app, 100, 30);
+    assert!(screen.contains("written:"), "{screen}");
+
+    // Reopening the session shows the same records and reviews.
+    let (app2, _rx2) = app_in(dir.path());
+    assert_eq!(app2.ws.records.len(), 2);
+    assert_eq!(app2.ws.review_counts(), (2, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_keeps_partial_text_marked_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(Some(
+        Duration::from_millis(20),
+    )))));
+    press(&mut app, &[key('2'), key('r')]);
+    let id = app.ws.prompts[0].prompt.id.clone();
+    pump(&mut app, &mut rx, |a| {
+        a.ws.live.get(&id).is_some_and(|l| !l.committed.is_empty())
+    })
+    .await;
+    press(&mut app, &[code(KeyCode::Esc)]);
+    pump(&mut app, &mut rx, |a| a.ws.records.contains_key(&id)).await;
+    assert_eq!(app.ws.records[&id].status, RecordStatus::Cancelled);
+    assert_eq!(app.ws.prompts[0].state, RunState::Cancelled);
+}

@@ -1,0 +1,345 @@
+//! View 1, the constitution editor: principles of both kinds in a list, the selected one as an
+//! editable TOML fragment (ratatui-textarea), the whole file highlighted below it with live
+//! validation (line:col), and the output of trying a principle on a prompt.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
+use ratatui::Frame;
+use ratatui_textarea::{TextArea, WrapMode};
+
+use super::constitution_model::{ConstitutionDoc, Kind};
+use super::popups::InputPurpose;
+use super::{move_selection, Command};
+use crate::constitution::Constitution;
+use crate::pipeline::{PipelineEvent, Prompt};
+use crate::tui::bridge::Problem;
+use crate::tui::keymap::Action;
+use crate::tui::widgets::stream::live_pieces;
+use crate::tui::widgets::toml_highlight::TomlView;
+use crate::tui::widgets::wrap::wrap_spans;
+use crate::tui::workspace::LiveText;
+
+/// Output of trying one principle on one prompt.
+pub struct TryOutput {
+    pub title: String,
+    pub live: LiveText,
+}
+
+/// State of the constitution editor.
+pub struct ConstitutionView {
+    pub doc: ConstitutionDoc,
+    pub selected: usize,
+    offset: usize,
+    editor: Option<TextArea<'static>>,
+    editor_problems: Vec<Problem>,
+    toml_scroll: u16,
+    toml: TomlView,
+    pub try_output: Option<TryOutput>,
+}
+
+impl ConstitutionView {
+    /// The editor over a file's text.
+    pub fn new(path: PathBuf, text: String) -> ConstitutionView {
+        ConstitutionView {
+            doc: ConstitutionDoc::from_text(path, &text),
+            selected: 0,
+            offset: 0,
+            editor: None,
+            editor_problems: Vec::new(),
+            toml_scroll: 0,
+            toml: TomlView::default(),
+            try_output: None,
+        }
+    }
+
+    /// A principle is open in the text editor.
+    pub fn is_editing(&self) -> bool {
+        self.editor.is_some()
+    }
+
+    /// Unsaved changes.
+    pub fn is_modified(&self) -> bool {
+        self.doc.is_modified()
+    }
+
+    /// The working constitution if it is valid, else why not.
+    pub fn valid_constitution(&self) -> Result<Constitution, String> {
+        match self.doc.problems.first() {
+            None => Ok(self.doc.working.clone()),
+            Some(p) => Err(format!(
+                "the constitution has problems (first: {p}); fix them in view 1"
+            )),
+        }
+    }
+
+    /// Selects a list row.
+    pub fn select(&mut self, row: usize) {
+        if !self.is_editing() && row < self.doc.len() {
+            self.selected = row;
+        }
+    }
+
+    /// Saves under a new path.
+    pub fn save_as(&mut self, path: PathBuf) -> String {
+        match self.doc.save_to(path) {
+            Ok(m) | Err(m) => m,
+        }
+    }
+
+    /// Passes a key to the open text editor and applies the edit if it parses.
+    pub fn edit_key(&mut self, key: KeyEvent) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        if editor.input(key) {
+            let snippet = editor.lines().join("\n");
+            self.editor_problems = self
+                .doc
+                .apply_snippet(self.selected, &snippet)
+                .err()
+                .unwrap_or_default();
+        }
+    }
+
+    /// Begins showing the output of a try.
+    pub fn try_started(&mut self, principle_id: &str, prompt: &Prompt) {
+        let short: String = prompt.text.chars().take(40).collect();
+        self.try_output = Some(TryOutput {
+            title: format!("try `{principle_id}` on \"{short}\""),
+            live: LiveText::default(),
+        });
+    }
+
+    /// Folds in an event of the running try.
+    pub fn apply_try(&mut self, event: PipelineEvent) {
+        let Some(out) = &mut self.try_output else {
+            return;
+        };
+        match event {
+            PipelineEvent::StageStarted { stage, .. } => out.live.start(stage),
+            PipelineEvent::Token { stage, text, .. } => out.live.push_token(stage, &text),
+            PipelineEvent::StageFinished { stage, text, .. } => out.live.finish(stage, &text),
+            _ => {}
+        }
+    }
+
+    /// Handles an action of the editor's key map.
+    pub fn on_action(&mut self, action: Action) -> Command {
+        let len = self.doc.len();
+        match action {
+            Action::Back => {
+                self.editor = None;
+                if !self.editor_problems.is_empty() {
+                    self.editor_problems.clear();
+                    return Command::Notice(
+                        "the fragment had errors; the last valid version is kept".into(),
+                    );
+                }
+            }
+            Action::Save => {
+                return Command::Notice(match self.doc.save() {
+                    Ok(m) | Err(m) => m,
+                })
+            }
+            Action::SaveAs => {
+                return Command::Input(InputPurpose::SaveAs, self.doc.path.display().to_string())
+            }
+            Action::Up | Action::Down | Action::Top | Action::Bottom => {
+                self.selected = move_selection(self.selected, len, action, 10);
+            }
+            Action::PageUp => self.toml_scroll = self.toml_scroll.saturating_sub(10),
+            Action::PageDown => self.toml_scroll = self.toml_scroll.saturating_add(10),
+            Action::Edit if len > 0 => {
+                let mut editor = TextArea::new(
+                    self.doc
+                        .snippet(self.selected)
+                        .lines()
+                        .map(str::to_string)
+                        .collect(),
+                );
+                editor.set_wrap_mode(WrapMode::Word);
+                editor.set_cursor_line_style(Style::default());
+                self.editor = Some(editor);
+                self.editor_problems.clear();
+            }
+            Action::Add => self.selected = self.doc.add(self.selected),
+            Action::Duplicate if len > 0 => self.selected = self.doc.duplicate(self.selected),
+            Action::Delete if len > 0 => self.selected = self.doc.delete(self.selected),
+            Action::ToggleEnabled => self.doc.toggle(self.selected),
+            Action::MoveUp => self.selected = self.doc.shift(self.selected, true),
+            Action::MoveDown => self.selected = self.doc.shift(self.selected, false),
+            Action::TryPrinciple => match self.doc.summary(self.selected) {
+                Some((Kind::Critique, id, _)) => return Command::Try(id.to_string()),
+                Some((Kind::Comparison, ..)) => {
+                    return Command::Notice("only critique/revision principles can be tried".into())
+                }
+                None => {}
+            },
+            _ => {}
+        }
+        Command::None
+    }
+
+    /// Draws the editor; returns the list area and its first row for mouse clicks.
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect) -> (Rect, usize) {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(30), Constraint::Percentage(70)])
+                .areas(area);
+        let list_area = self.draw_list(frame, left);
+        let problems = self.problem_lines();
+        let editor_height = (area.height * 2 / 5).max(5);
+        let [editor_area, problems_area, lower] = Layout::vertical([
+            Constraint::Length(editor_height),
+            Constraint::Length(problems.len().min(4) as u16),
+            Constraint::Min(3),
+        ])
+        .areas(right);
+        self.draw_editor(frame, editor_area);
+        frame.render_widget(Paragraph::new(problems), problems_area);
+        match &self.try_output {
+            Some(_) => {
+                let [toml_area, try_area] =
+                    Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)])
+                        .areas(lower);
+                self.draw_toml(frame, toml_area);
+                self.draw_try(frame, try_area);
+            }
+            None => self.draw_toml(frame, lower),
+        }
+        list_area
+    }
+
+    fn draw_list(&mut self, frame: &mut Frame, area: Rect) -> (Rect, usize) {
+        let items: Vec<ListItem> = (0..self.doc.len())
+            .filter_map(|row| self.doc.summary(row))
+            .map(|(kind, id, enabled)| {
+                let tag = match kind {
+                    Kind::Critique => Span::styled("C ", Style::default().fg(Color::Cyan)),
+                    Kind::Comparison => Span::styled("F ", Style::default().fg(Color::Magenta)),
+                };
+                let check = if enabled { "[x] " } else { "[ ] " };
+                let style = if enabled {
+                    Style::default()
+                } else {
+                    Style::default().fg(Color::DarkGray)
+                };
+                ListItem::new(Line::from(vec![
+                    tag,
+                    Span::raw(check),
+                    Span::styled(id.to_string(), style),
+                ]))
+            })
+            .collect();
+        let modified = if self.doc.is_modified() { " [+]" } else { "" };
+        let name = self
+            .doc
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" {name}{modified} "));
+        let inner = block.inner(area);
+        let mut state = ListState::default()
+            .with_offset(self.offset)
+            .with_selected(Some(self.selected));
+        frame.render_stateful_widget(
+            List::new(items)
+                .block(block)
+                .highlight_style(Style::default().add_modifier(Modifier::REVERSED)),
+            area,
+            &mut state,
+        );
+        self.offset = state.offset();
+        (inner, self.offset)
+    }
+
+    fn draw_editor(&mut self, frame: &mut Frame, area: Rect) {
+        let title = match self.doc.summary(self.selected) {
+            Some((Kind::Critique, id, _)) => format!(" critique/revision principle `{id}` "),
+            Some((Kind::Comparison, id, _)) => format!(" comparison principle `{id}` "),
+            None => " no principles yet: press a to add one ".into(),
+        };
+        match &mut self.editor {
+            Some(editor) => {
+                editor.set_block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .title(format!("{title}(editing) "))
+                        .border_style(Style::default().fg(Color::Yellow)),
+                );
+                frame.render_widget(&*editor, area);
+            }
+            None => {
+                let text = self.doc.snippet(self.selected);
+                frame.render_widget(
+                    Paragraph::new(text)
+                        .wrap(Wrap { trim: false })
+                        .block(Block::default().borders(Borders::ALL).title(title)),
+                    area,
+                );
+            }
+        }
+    }
+
+    fn problem_lines(&self) -> Vec<Line<'static>> {
+        let red = Style::default().fg(Color::Red);
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        for p in &self.editor_problems {
+            lines.push(Line::styled(format!("fragment {p}"), red));
+        }
+        for p in &self.doc.load_problems {
+            lines.push(Line::styled(
+                format!("{} (as loaded) {p}", self.doc.path.display()),
+                red,
+            ));
+        }
+        for p in &self.doc.problems {
+            lines.push(Line::styled(format!("file {p}"), red));
+        }
+        lines
+    }
+
+    fn draw_toml(&mut self, frame: &mut Frame, area: Rect) {
+        let status = if self.doc.problems.is_empty() {
+            "valid"
+        } else {
+            "INVALID"
+        };
+        let lines = self.toml.lines(&self.doc.text);
+        let max_scroll = (lines.len() as u16).saturating_sub(area.height.saturating_sub(2));
+        self.toml_scroll = self.toml_scroll.min(max_scroll);
+        let start = usize::from(self.toml_scroll);
+        let visible: Vec<Line> = lines
+            .iter()
+            .skip(start)
+            .take(usize::from(area.height))
+            .cloned()
+            .collect();
+        frame.render_widget(
+            Paragraph::new(visible).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" file as TOML ({status}) ")),
+            ),
+            area,
+        );
+    }
+
+    fn draw_try(&self, frame: &mut Frame, area: Rect) {
+        let Some(out) = &self.try_output else { return };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" {} ", out.title));
+        let inner = block.inner(area);
+        let lines = wrap_spans(&live_pieces(&out.live), inner.width);
+        let skip = lines.len().saturating_sub(usize::from(inner.height));
+        frame.render_widget(Paragraph::new(lines[skip..].to_vec()).block(block), area);
+    }
+}

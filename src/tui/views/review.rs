@@ -1,0 +1,330 @@
+//! View 5, the review queue: records filtered by review state, principle, evasive flag and a
+//! search; approve, reject, edit the text to export (the original is kept), undo. The filtered
+//! queue is recomputed only when records, reviews or filters change, and only visible rows are
+//! drawn, so a frame costs the same for ten records or a hundred thousand.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::popups::InputPurpose;
+use super::prompts::truncate;
+use super::{move_selection, scroll_to_show, Command, ViewId};
+use crate::pipeline::Record;
+use crate::session::{Review, ReviewState};
+use crate::tui::keymap::Action;
+use crate::tui::widgets::stream::heading_style;
+use crate::tui::widgets::wrap::{wrap_spans, WrapCache};
+use crate::tui::workspace::{now_rfc3339, pending_review, Workspace};
+
+/// The review queue's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub state: Option<ReviewState>,
+    pub principle: Option<String>,
+    pub evasive_only: bool,
+    pub search: String,
+}
+
+/// State of the review view.
+#[derive(Default)]
+pub struct ReviewView {
+    pub filters: Filters,
+    pub selected: usize,
+    offset: usize,
+    page: usize,
+    queue: Vec<String>,
+    queue_key: Option<(u64, Filters)>,
+    cache: WrapCache,
+}
+
+/// Whether a record was flagged evasive in any response.
+fn is_evasive(record: &Record) -> bool {
+    record.initial.as_ref().is_some_and(|r| r.evasive)
+        || record.rounds.iter().any(|r| r.revision.evasive)
+}
+
+impl ReviewView {
+    /// The filtered queue, recomputed only when something it depends on changed.
+    pub fn queue(&mut self, ws: &Workspace) -> &[String] {
+        let key = (ws.version, self.filters.clone());
+        if self.queue_key.as_ref() != Some(&key) {
+            let f = &self.filters;
+            let needle = f.search.to_lowercase();
+            self.queue = ws
+                .record_ids()
+                .into_iter()
+                .filter(|id| {
+                    let Some(record) = ws.records.get(id) else {
+                        return false;
+                    };
+                    f.state.is_none_or(|s| ws.review_state(id) == s)
+                        && f.principle
+                            .as_ref()
+                            .is_none_or(|p| record.rounds.iter().any(|r| &r.principle_id == p))
+                        && (!f.evasive_only || is_evasive(record))
+                        && (needle.is_empty()
+                            || record.prompt.text.to_lowercase().contains(&needle)
+                            || record
+                                .final_text()
+                                .is_some_and(|t| t.to_lowercase().contains(&needle)))
+                })
+                .collect();
+            self.queue_key = Some(key);
+        }
+        &self.queue
+    }
+
+    /// Sets the search text.
+    pub fn set_search(&mut self, text: String) {
+        self.filters.search = text.trim().to_string();
+        self.selected = 0;
+    }
+
+    /// Selects a row of the queue.
+    pub fn select(&mut self, row: usize, ws: &mut Workspace) {
+        if row < self.queue(ws).len() {
+            self.selected = row;
+        }
+    }
+
+    fn selected_id(&mut self, ws: &Workspace) -> Option<String> {
+        let selected = self.selected;
+        self.queue(ws).get(selected).cloned()
+    }
+
+    /// The review after an edit of the export text (None when the text equals the original).
+    pub fn edited(&mut self, ws: &Workspace, id: &str, text: String) -> Command {
+        let original = ws
+            .records
+            .get(id)
+            .and_then(|r| r.final_text())
+            .unwrap_or("");
+        let mut review = ws.reviews.get(id).cloned().unwrap_or_else(pending_review);
+        review.edited = (text.trim_end() != original.trim_end()).then_some(text);
+        review.at = now_rfc3339();
+        Command::Review(id.to_string(), review)
+    }
+
+    fn decide(&mut self, ws: &Workspace, state: ReviewState) -> Command {
+        let Some(id) = self.selected_id(ws) else {
+            return Command::None;
+        };
+        let mut review: Review = ws.reviews.get(&id).cloned().unwrap_or_else(pending_review);
+        review.state = state;
+        review.at = now_rfc3339();
+        // Without a state filter the record stays in the queue: move on to the next one.
+        if self.filters.state.is_none() {
+            self.selected += 1;
+        }
+        Command::Review(id, review)
+    }
+
+    /// Handles an action of the review key map.
+    pub fn on_action(&mut self, action: Action, ws: &mut Workspace) -> Command {
+        let len = self.queue(ws).len();
+        match action {
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown => {
+                self.selected = move_selection(self.selected, len, action, self.page);
+            }
+            Action::Approve => return self.decide(ws, ReviewState::Approved),
+            Action::Reject => return self.decide(ws, ReviewState::Rejected),
+            Action::Undo => return Command::UndoReview,
+            Action::EditText => {
+                let Some(id) = self.selected_id(ws) else {
+                    return Command::None;
+                };
+                let text = ws
+                    .reviews
+                    .get(&id)
+                    .and_then(|r| r.edited.clone())
+                    .or_else(|| {
+                        ws.records
+                            .get(&id)
+                            .and_then(|r| r.final_text().map(str::to_string))
+                    })
+                    .unwrap_or_default();
+                return Command::Input(InputPurpose::EditReview(id), text);
+            }
+            Action::Search => {
+                return Command::Input(InputPurpose::Search, self.filters.search.clone())
+            }
+            Action::FilterState => {
+                self.filters.state = match self.filters.state {
+                    None => Some(ReviewState::Pending),
+                    Some(ReviewState::Pending) => Some(ReviewState::Approved),
+                    Some(ReviewState::Approved) => Some(ReviewState::Rejected),
+                    Some(ReviewState::Rejected) => None,
+                };
+                self.selected = 0;
+            }
+            Action::FilterPrinciple => {
+                let mut ids: Vec<String> = ws
+                    .records
+                    .values()
+                    .flat_map(|r| r.rounds.iter().map(|x| x.principle_id.clone()))
+                    .collect();
+                ids.sort();
+                ids.dedup();
+                let next = match &self.filters.principle {
+                    None => ids.first().cloned(),
+                    Some(p) => ids
+                        .iter()
+                        .position(|x| x == p)
+                        .and_then(|i| ids.get(i + 1).cloned()),
+                };
+                self.filters.principle = next;
+                self.selected = 0;
+            }
+            Action::FilterEvasive => {
+                self.filters.evasive_only = !self.filters.evasive_only;
+                self.selected = 0;
+            }
+            Action::Open | Action::Compare => {
+                if let Some(id) = self.selected_id(ws) {
+                    let view = if action == Action::Open {
+                        ViewId::Inspector
+                    } else {
+                        ViewId::Comparison
+                    };
+                    return Command::Show(view, Some(id));
+                }
+            }
+            _ => {}
+        }
+        Command::None
+    }
+
+    /// Draws the queue and the selected record; returns the list area and first row.
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) -> (Rect, usize) {
+        let (approved, rejected, pending) = ws.review_counts();
+        let len = self.queue(ws).len();
+        let f = &self.filters;
+        let filter_text = format!(
+            "state: {} · principle: {} · evasive only: {} · search: {}",
+            f.state
+                .map_or("all".to_string(), |s| format!("{s:?}").to_lowercase()),
+            f.principle.as_deref().unwrap_or("all"),
+            if f.evasive_only { "yes" } else { "no" },
+            if f.search.is_empty() { "-" } else { &f.search },
+        );
+        let [list_area, detail_area] =
+            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" Review · {approved} approved · {rejected} rejected · {pending} pending · {len} shown "))
+            .title_bottom(Line::from(format!(" {filter_text} ")));
+        let inner = block.inner(list_area);
+        frame.render_widget(block, list_area);
+        let height = usize::from(inner.height);
+        self.page = height.max(1);
+        self.selected = self.selected.min(len.saturating_sub(1));
+        self.offset = scroll_to_show(self.offset, self.selected, height);
+        let (offset, selected) = (self.offset, self.selected);
+        let rows: Vec<Line> = self.queue[offset.min(len)..(offset + height).min(len)]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| ws.records.get(id).map(|r| (offset + i, id, r)))
+            .map(|(i, id, record)| {
+                let review = ws.reviews.get(id);
+                let (label, color) = match review.map_or(ReviewState::Pending, |r| r.state) {
+                    ReviewState::Approved => ("approved", Color::Green),
+                    ReviewState::Rejected => ("rejected", Color::Red),
+                    ReviewState::Pending => ("pending", Color::Gray),
+                };
+                let flags = format!(
+                    "{}{}",
+                    if review.is_some_and(|r| r.edited.is_some()) {
+                        "E"
+                    } else {
+                        " "
+                    },
+                    if is_evasive(record) { "!" } else { " " }
+                );
+                let text = record.prompt.text.replace('\n', " ");
+                let mut line = Line::from(vec![
+                    Span::styled(format!("{label:<9}"), Style::default().fg(color)),
+                    Span::styled(format!("{flags} "), Style::default().fg(Color::Yellow)),
+                    Span::raw(truncate(&text, usize::from(inner.width).saturating_sub(13))),
+                ]);
+                if i == selected {
+                    line = line.style(Style::default().add_modifier(Modifier::REVERSED));
+                }
+                line
+            })
+            .collect();
+        if rows.is_empty() {
+            frame.render_widget(
+                Paragraph::new("Nothing to review with these filters."),
+                inner,
+            );
+        } else {
+            frame.render_widget(Paragraph::new(rows), inner);
+        }
+        self.draw_detail(frame, detail_area, ws);
+        (inner, offset)
+    }
+
+    fn draw_detail(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(" Record (E: edited, !: evasive) ");
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(id) = self.queue.get(self.selected).cloned() else {
+            return;
+        };
+        let Some(record) = ws.records.get(&id) else {
+            return;
+        };
+        let review = ws.reviews.get(&id);
+        let key = format!("{id}:{}", ws.version);
+        let lines = self.cache.get_or_build(&key, inner.width, || {
+            let mut pieces = vec![
+                ("Prompt\n".to_string(), heading_style()),
+                (
+                    format!("{}\n\n", record.prompt.text.trim_end()),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+            ];
+            match review.and_then(|r| r.edited.as_ref()) {
+                Some(edited) => {
+                    pieces.push(("Edited response (exported)\n".into(), heading_style()));
+                    pieces.push((
+                        format!("{}\n\n", edited.trim_end()),
+                        Style::default().fg(Color::Green),
+                    ));
+                    pieces.push(("Original final revision\n".into(), heading_style()));
+                    pieces.push((
+                        format!("{}\n", record.final_text().unwrap_or("").trim_end()),
+                        Style::default().fg(Color::Gray),
+                    ));
+                }
+                None => {
+                    pieces.push((
+                        format!("Final revision (round {})\n", record.rounds.len()),
+                        heading_style(),
+                    ));
+                    pieces.push((
+                        format!("{}\n", record.final_text().unwrap_or("").trim_end()),
+                        Style::default(),
+                    ));
+                }
+            }
+            wrap_spans(&pieces, inner.width)
+        });
+        let visible: Vec<Line> = lines
+            .iter()
+            .take(usize::from(inner.height))
+            .cloned()
+            .collect();
+        frame.render_widget(Paragraph::new(visible), inner);
+    }
+}
