@@ -103,8 +103,11 @@ pub struct RunArgs {
     pub concurrency: usize,
 }
 
+/// `--session` plus exactly one of the actions. (A struct-level `#[group]` would put
+/// `--session` into the group too, making it conflict with every action.)
 #[derive(Debug, Clone, Args)]
-#[group(id = "action", required = true, multiple = false)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("action").required(true).multiple(false)))]
 pub struct ReviewArgs {
     #[arg(long)]
     pub session: PathBuf,
@@ -174,4 +177,42 @@ pub struct BenchArgs {
     /// Measure TUI drawing instead of the model.
     #[arg(long)]
     pub draw: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("cai").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn review_takes_a_session_and_exactly_one_action() {
+        let cli = parse(&["review", "--session", "s", "--approve", "id"]).unwrap();
+        let Some(Command::Review(r)) = cli.command else {
+            panic!("not a review: {cli:?}");
+        };
+        assert_eq!(r.session, PathBuf::from("s"));
+        assert_eq!(r.approve.as_deref(), Some("id"));
+        assert!(parse(&["review", "--session", "s", "--approve-all"]).is_ok());
+        assert!(parse(&["review", "--session", "s"]).is_err());
+        assert!(parse(&["review", "--approve-all"]).is_err());
+        assert!(parse(&[
+            "review",
+            "--session",
+            "s",
+            "--approve",
+            "a",
+            "--reject",
+            "b"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }
