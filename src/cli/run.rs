@@ -71,9 +71,9 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
                 "{} was made with another constitution ({} sha256 {}); {} has sha256 {}\n  fix: use a new --session, or the constitution the session was made with",
                 args.session.display(),
                 existing.manifest().constitution_name,
-                &existing.manifest().constitution_sha256[..12],
+                short_hash(&existing.manifest().constitution_sha256),
                 args.constitution.display(),
-                &constitution_sha[..12]
+                short_hash(&constitution_sha)
             );
         }
     }
@@ -194,6 +194,11 @@ fn open_or_create(dir: &Path, manifest: impl FnOnce() -> Manifest) -> anyhow::Re
         Session::create(dir, manifest())
             .with_context(|| format!("creating session {}", dir.display()))
     }
+}
+
+/// The first 12 characters of a hash, for messages (a hand-edited manifest may hold less).
+fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 fn session_name(dir: &Path) -> String {
