@@ -82,8 +82,8 @@ pub enum ExportError {
     Exists { path: PathBuf },
     #[error("nothing selected to export: neither SFT nor preference data was asked for")]
     NothingSelected,
-    #[error("session {session} has no approved records to export\n  fix: review records first, e.g. `cai review {session} approve-all`")]
-    NothingApproved { session: String },
+    #[error("session {session} has no approved records to export\n  fix: review records first, e.g. `cai review --session {} --approve-all`", dir.display())]
+    NothingApproved { session: String, dir: PathBuf },
     #[error("could not write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -114,6 +114,7 @@ pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, 
     if built.summary.approved == 0 {
         return Err(ExportError::NothingApproved {
             session: session.manifest().name.clone(),
+            dir: session.dir().to_path_buf(),
         });
     }
     if let (false, Some(path)) = (opts.force, built.summary.existing.first()) {
