@@ -78,21 +78,8 @@ fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCo
         }
         Some(Command::Bench(b)) => {
             let rt = tokio::runtime::Runtime::new()?;
-            let report = rt.block_on(async {
-                let choice = cai_workbench::model::loader::ModelChoice {
-                    policy: b.models.model.clone(),
-                    feedback: None,
-                };
-                let models =
-                    cai_workbench::model::loader::load_models(&choice, &|l| eprintln!("{l}"))
-                        .await?;
-                cli::bench::bench_model(&models.policy, b.tokens).await
-            })?;
-            if b.json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                println!("{}", report.table());
-            }
+            let out = rt.block_on(cli::bench::run(&b))?;
+            println!("{out}");
         }
     }
     Ok(ExitCode::SUCCESS)
