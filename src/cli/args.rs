@@ -174,9 +174,17 @@ pub struct BenchArgs {
     pub tokens: u32,
     #[arg(long, default_value = DEFAULT_CONSTITUTION)]
     pub constitution: PathBuf,
-    /// Measure TUI drawing instead of the model.
+    #[arg(long, default_value = DEFAULT_PROMPTS)]
+    pub prompts: PathBuf,
+    /// Prompts timed through the whole pipeline (0 skips that part).
+    #[arg(long, default_value_t = 2)]
+    pub pipeline_prompts: usize,
+    /// Measure drawing of the workbench instead of the model.
     #[arg(long)]
     pub draw: bool,
+    /// Records in the synthetic session for --draw.
+    #[arg(long, default_value_t = 10_000)]
+    pub records: usize,
 }
 
 #[cfg(test)]

@@ -128,6 +128,38 @@ pub async fn bench_model(model: &Arc<dyn Backend>, tokens: u32) -> anyhow::Resul
     })
 }
 
+/// Mean wall seconds per prompt of the whole pipeline (initial answer, 2 critique/revision
+/// rounds, comparisons as the constitution sets them), prompts run one after another.
+pub async fn pipeline_seconds_per_prompt(
+    models: &crate::model::Models,
+    constitution: &crate::constitution::Constitution,
+    prompts: &[crate::pipeline::Prompt],
+) -> anyhow::Result<f64> {
+    use crate::pipeline::runner::{run_record, RunOptions};
+    let opts = RunOptions {
+        concurrency: 1,
+        compare: true,
+        rounds: Some(2),
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let started = Instant::now();
+    for prompt in prompts {
+        let record = run_record(
+            models,
+            constitution,
+            prompt,
+            &opts,
+            &tx,
+            CancellationToken::new(),
+        )
+        .await;
+        if let crate::pipeline::RecordStatus::Failed(e) = &record.status {
+            anyhow::bail!("pipeline failed on {}: {e}", prompt.id);
+        }
+    }
+    Ok(started.elapsed().as_secs_f64() / prompts.len().max(1) as f64)
+}
+
 impl BenchReport {
     /// A small table for people.
     pub fn table(&self) -> String {
@@ -136,4 +168,57 @@ impl BenchReport {
             self.model, self.threads, self.decode_tok_s, self.prefill_tok_s, self.throughput_1_tok_s, self.throughput_8_tok_s, self.pipeline_s_per_prompt
         )
     }
+}
+
+/// `cai bench`: the model numbers (table or `--json`), or with `--draw` the frame times of the
+/// workbench's review and diff views on a synthetic session.
+pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
+    if args.draw {
+        let report = crate::tui::bench_draw(args.records, 200, 50, 200);
+        if !args.json {
+            return Ok(report.to_string());
+        }
+        let views: serde_json::Map<String, serde_json::Value> = report
+            .views
+            .iter()
+            .map(|(name, median, worst)| {
+                let ms = |d: &std::time::Duration| d.as_secs_f64() * 1e3;
+                (
+                    name.clone(),
+                    serde_json::json!({ "median_ms": ms(median), "worst_ms": ms(worst) }),
+                )
+            })
+            .collect();
+        return Ok(serde_json::json!({
+            "records": report.records, "width": report.width, "height": report.height,
+            "frames": report.frames, "views": views,
+        })
+        .to_string());
+    }
+    let choice = crate::model::loader::ModelChoice {
+        policy: args.models.model.clone(),
+        feedback: args.models.feedback_model.clone(),
+    };
+    let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
+    let mut report = bench_model(&models.policy, args.tokens).await?;
+    if args.pipeline_prompts > 0 {
+        let (constitution, _) = crate::constitution::parse::load_constitution(&args.constitution)
+            .map_err(|d| {
+            anyhow::anyhow!(d
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"))
+        })?;
+        let prompts =
+            crate::prompts::load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let take = args.pipeline_prompts.min(prompts.len());
+        report.pipeline_s_per_prompt =
+            pipeline_seconds_per_prompt(&models, &constitution, &prompts[..take]).await?;
+    }
+    Ok(if args.json {
+        serde_json::to_string(&report)?
+    } else {
+        report.table()
+    })
 }
