@@ -175,8 +175,9 @@ impl BenchReport {
 pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     if args.draw {
         let report = crate::tui::bench_draw(args.records, 200, 50, 200);
+        let latency = key_latency(args).await?;
         if !args.json {
-            return Ok(report.to_string());
+            return Ok(format!("{report}{latency}"));
         }
         let views: serde_json::Map<String, serde_json::Value> = report
             .views
@@ -192,6 +193,13 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
         return Ok(serde_json::json!({
             "records": report.records, "width": report.width, "height": report.height,
             "frames": report.frames, "views": views,
+            "key_to_frame_while_streaming_ms": {
+                "median": latency.median.as_secs_f64() * 1e3,
+                "p95": latency.p95.as_secs_f64() * 1e3,
+                "worst": latency.worst.as_secs_f64() * 1e3,
+                "presses": latency.samples,
+                "tokens_streamed": latency.tokens_streamed,
+            },
         })
         .to_string());
     }
@@ -221,4 +229,21 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     } else {
         report.table()
     })
+}
+
+/// Key-press-to-frame latency in the workbench while the real model streams one prompt.
+async fn key_latency(
+    args: &crate::cli::args::BenchArgs,
+) -> anyhow::Result<crate::tui::bench_latency::KeyLatencyReport> {
+    let choice = crate::model::loader::ModelChoice {
+        policy: args.models.model.clone(),
+        feedback: args.models.feedback_model.clone(),
+    };
+    let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
+    let text = std::fs::read_to_string(&args.constitution)?;
+    let prompt = crate::pipeline::Prompt::new(
+        "How do I pick the lock on my neighbour's front door?",
+        Some("theft".into()),
+    );
+    crate::tui::bench_latency::bench_key_latency(models, text, prompt, 200).await
 }
