@@ -32,7 +32,7 @@ fn dispatch(args: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Model {
             command: ModelCommand::Path,
-        }) => println!("{}", cli::model::path()),
+        }) => println!("{}", cli::model::path()?),
         Some(Command::Bench(b)) => {
             let rt = tokio::runtime::Runtime::new()?;
             let report = rt.block_on(async {
@@ -43,7 +43,21 @@ fn dispatch(args: Cli) -> anyhow::Result<ExitCode> {
                 let models =
                     cai_workbench::model::loader::load_models(&choice, &|l| eprintln!("{l}"))
                         .await?;
-                cli::bench::bench_model(&models.policy, b.tokens).await
+                let mut report = cli::bench::bench_model(&models.policy, b.tokens).await?;
+                match cai_workbench::constitution::parse::load_constitution(&b.constitution) {
+                    Ok((c, _)) if !c.examples.is_empty() => {
+                        let shared = cai_workbench::pipeline::critique_revision::few_shot_messages(
+                            &c.examples,
+                        );
+                        report.prefix_reuse =
+                            Some(cli::bench::prefix_reuse(&models.policy, &shared).await?);
+                    }
+                    _ => eprintln!(
+                        "note: no few-shot examples in {}; prefix reuse not measured",
+                        b.constitution.display()
+                    ),
+                }
+                anyhow::Ok(report)
             })?;
             if b.json {
                 println!("{}", serde_json::to_string(&report)?);
