@@ -224,5 +224,5 @@ fn one_prompt_goes_through_the_whole_pipeline() {
             tokens += 1;
         }
     }
-    assert!(tokens as u32 >= record.rounds.len() as u32 * 2 + 1);
+    assert!(tokens as u32 > record.rounds.len() as u32 * 2);
 }
