@@ -35,7 +35,7 @@ fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCo
         }
         Some(Command::Model {
             command: ModelCommand::Path,
-        }) => println!("{}", cli::model::path()),
+        }) => println!("{}", cli::model::path()?),
         Some(Command::Check { files }) => {
             return Ok(ExitCode::from(cli::check::check(&files) as u8))
         }

@@ -38,12 +38,21 @@ fn policy() -> Arc<dyn Backend> {
 #[test]
 fn default_model_loads_with_its_hash_recorded() {
     let _alone = alone();
+    use cai_workbench::model::derived::{conversion_record, DefaultFormat};
+    use cai_workbench::model::fetch;
     let info = policy().info();
-    assert_eq!(info.id, "SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert_eq!(
-        info.sha256.as_deref(),
-        Some(cai_workbench::model::fetch::DEFAULT_MODEL_SHA256)
-    );
+    let run_path = fetch::run_model_path().expect("format");
+    let file_name = run_path.file_name().expect("file name").to_string_lossy();
+    assert_eq!(info.id, file_name);
+    let expected = match DefaultFormat::from_env().expect("format") {
+        DefaultFormat::Original => fetch::DEFAULT_MODEL_SHA256.to_string(),
+        DefaultFormat::Converted(dtype) => {
+            let record = conversion_record(dtype).expect("conversion record");
+            assert_eq!(record.source_sha256, fetch::DEFAULT_MODEL_SHA256);
+            record.sha256
+        }
+    };
+    assert_eq!(info.sha256.as_deref(), Some(expected.as_str()));
 }
 
 #[test]
@@ -215,5 +224,5 @@ fn one_prompt_goes_through_the_whole_pipeline() {
             tokens += 1;
         }
     }
-    assert!(tokens as u32 >= record.rounds.len() as u32 * 2 + 1);
+    assert!(tokens as u32 > record.rounds.len() as u32 * 2);
 }

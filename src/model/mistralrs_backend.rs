@@ -13,9 +13,9 @@ use std::time::Instant;
 use async_trait::async_trait;
 use either::Either;
 use mistralrs::{
-    Constraint, DType, GgufModelBuilder, Model, NormalRequest, Request, RequestBuilder,
-    RequestMessage, Response, ResponseOk, SamplingParams, TextMessageRole, TextMessages,
-    TokenSource,
+    cross_entropy_loss, Constraint, DType, Device, GgufModelBuilder, Model, NormalRequest, Request,
+    RequestBuilder, RequestMessage, Response, ResponseOk, SamplingParams, Tensor, TextMessageRole,
+    TextMessages, TokenSource,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -23,6 +23,16 @@ use super::{
     Backend, ChatMessage, FinishReason, Generation, ModelError, ModelInfo, Role, Sampling,
     TokenSink,
 };
+
+/// How a model reads a fixed text (see [`MistralRsBackend::score_text`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextScore {
+    pub perplexity: f64,
+    /// The text's tokens.
+    pub tokens: Vec<u32>,
+    /// The most likely token after each prefix `tokens[..=i]` (one fewer than `tokens`).
+    pub predicted: Vec<u32>,
+}
 
 /// A GGUF model loaded by mistral.rs.
 pub struct MistralRsBackend {
@@ -61,6 +71,92 @@ impl MistralRsBackend {
                 sha256,
             },
         })
+    }
+
+    /// Scores `text` in one prefill from raw logits: its perplexity (exp of the mean negative
+    /// log-likelihood of each token after the first) and the model's most likely next token at
+    /// each position. For comparing weights on a fixed text.
+    pub async fn score_text(&self, text: &str) -> Result<TextScore, ModelError> {
+        let tokens = self.tokens(Either::Right(text.to_string()), false).await?;
+        if tokens.len() < 2 {
+            return Err(backend_err("scoring needs a text of at least two tokens"));
+        }
+        let chunks = self.raw_logits(tokens.clone(), 0).await?;
+        let logits = chunks
+            .first()
+            .ok_or_else(|| backend_err("no logits returned"))?
+            .to_dtype(DType::F32)
+            .map_err(backend_err)?;
+        let positions = logits.dim(0).map_err(backend_err)?;
+        if positions != tokens.len() {
+            return Err(backend_err(format!(
+                "expected logits for {} positions, got {positions}",
+                tokens.len()
+            )));
+        }
+        let predicting = logits
+            .narrow(0, 0, positions - 1)
+            .and_then(|t| t.contiguous())
+            .map_err(backend_err)?;
+        let labels =
+            Tensor::from_slice(&tokens[1..], positions - 1, &Device::Cpu).map_err(backend_err)?;
+        let loss = cross_entropy_loss(&predicting, &labels)
+            .and_then(|l| l.to_scalar::<f32>())
+            .map_err(backend_err)?;
+        let predicted = predicting
+            .argmax(1)
+            .and_then(|t| t.to_vec1::<u32>())
+            .map_err(backend_err)?;
+        Ok(TextScore {
+            perplexity: f64::from(loss).exp(),
+            tokens,
+            predicted,
+        })
+    }
+
+    /// Sends `tokens` as a completion request asking for raw logits (`max_len` 0: the prompt's
+    /// logits only); returns the logits chunks.
+    async fn raw_logits(
+        &self,
+        tokens: Vec<u32>,
+        max_len: usize,
+    ) -> Result<Vec<Tensor>, ModelError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let request = Request::Normal(Box::new(NormalRequest {
+            messages: RequestMessage::CompletionTokens(tokens),
+            sampling_params: SamplingParams {
+                max_len: Some(max_len),
+                ..SamplingParams::deterministic()
+            },
+            response: tx,
+            return_logprobs: false,
+            is_streaming: false,
+            id: 0,
+            constraint: Constraint::None,
+            suffix: None,
+            tools: None,
+            tool_choice: None,
+            logits_processors: None,
+            return_raw_logits: true,
+            web_search_options: None,
+            model_id: None,
+            truncate_sequence: false,
+        }));
+        self.model
+            .inner()
+            .get_sender(None)
+            .map_err(backend_err)?
+            .send(request)
+            .await
+            .map_err(backend_err)?;
+        let response = rx
+            .recv()
+            .await
+            .ok_or_else(|| backend_err("engine closed the channel"))?;
+        match response.as_result().map_err(backend_err)? {
+            ResponseOk::Raw { logits_chunks, .. } => Ok(logits_chunks),
+            _ => Err(backend_err("expected raw logits")),
+        }
     }
 
     fn text_messages(messages: &[ChatMessage]) -> TextMessages {
@@ -214,42 +310,7 @@ impl Backend for MistralRsBackend {
                 .ok_or_else(|| ModelError::Backend(format!("option {option:?} has no tokens")))?;
             option_ids.push(first as usize);
         }
-        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-        let request = Request::Normal(Box::new(NormalRequest {
-            messages: RequestMessage::CompletionTokens(tokens),
-            sampling_params: SamplingParams {
-                max_len: Some(1),
-                ..SamplingParams::deterministic()
-            },
-            response: tx,
-            return_logprobs: false,
-            is_streaming: false,
-            id: 0,
-            constraint: Constraint::None,
-            suffix: None,
-            tools: None,
-            tool_choice: None,
-            logits_processors: None,
-            return_raw_logits: true,
-            web_search_options: None,
-            model_id: None,
-            truncate_sequence: false,
-        }));
-        self.model
-            .inner()
-            .get_sender(None)
-            .map_err(backend_err)?
-            .send(request)
-            .await
-            .map_err(backend_err)?;
-        let response = rx
-            .recv()
-            .await
-            .ok_or_else(|| backend_err("engine closed the channel"))?;
-        let ResponseOk::Raw { logits_chunks, .. } = response.as_result().map_err(backend_err)?
-        else {
-            return Err(backend_err("expected raw logits"));
-        };
+        let logits_chunks = self.raw_logits(tokens, 1).await?;
         let last = logits_chunks
             .last()
             .ok_or_else(|| backend_err("no logits returned"))?;

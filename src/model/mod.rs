@@ -3,11 +3,14 @@
 //! - `mistralrs`: a local GGUF run in process by mistral.rs, offline, on the CPU.
 //! - `scripted`: canned answers for fast unit tests of the pipeline and views (never the product).
 //! - `fetch`: the default model, where it lives and how it is pulled and verified.
+//! - `requantize`, `derived`: the default model converted once into a format with fast CPU kernels.
 
+pub mod derived;
 pub mod fetch;
 pub mod gguf;
 pub mod loader;
 pub mod mistralrs_backend;
+pub mod requantize;
 pub mod scripted;
 
 use async_trait::async_trait;

@@ -208,12 +208,38 @@ struct Run {
 }
 
 impl Run {
+    /// mistral.rs keeps a request's tokens in its prefix cache only once the request has
+    /// finished, so prompts started together would all prefill the shared few-shot examples
+    /// from scratch. One short request with just that prefix first lets every later one reuse
+    /// it (measured: first token after ~7.5 s cold, ~0.4 s cached, for 357 tokens). Best effort:
+    /// a failure here only costs speed.
+    async fn warm_prefix_cache(&self) {
+        if self.constitution.examples.is_empty() {
+            return;
+        }
+        let mut messages =
+            crate::pipeline::critique_revision::few_shot_messages(&self.constitution.examples);
+        messages.push(crate::model::ChatMessage::user("Hello."));
+        let warm = self.models.policy.chat(
+            &messages,
+            crate::model::Sampling::greedy(1),
+            None,
+            self.root.child_token(),
+        );
+        if let Err(e) = warm.await {
+            tracing::debug!("prefix-cache warm-up failed: {e}");
+        }
+    }
+
     async fn drive(
         self,
         prompts: Vec<Prompt>,
         tokens: Arc<HashMap<String, CancellationToken>>,
     ) -> RunSummary {
         let started = Instant::now();
+        if prompts.len() > 1 {
+            self.warm_prefix_cache().await;
+        }
         let semaphore = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
         let mut tasks = JoinSet::new();
         for prompt in prompts {

@@ -11,6 +11,7 @@
 pub mod app;
 mod app_commands;
 pub mod bench;
+pub mod bench_latency;
 pub mod bridge;
 pub mod event;
 pub mod keymap;
