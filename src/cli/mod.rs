@@ -10,3 +10,4 @@ pub mod model;
 pub mod review;
 pub mod run;
 pub mod sessions;
+pub mod tui;
