@@ -66,6 +66,8 @@ pub enum Action {
     ToggleForce,
     EditDestination,
     Confirm,
+    // Text inputs.
+    ClearToStart,
     // Confirmation popups.
     Yes,
     No,

@@ -362,6 +362,13 @@ static EXPORT: &[Binding] = &[
 static TEXT_INPUT: &[Binding] = &[
     b(&[code(KeyCode::Enter)], Confirm, "Enter", "accept", true),
     b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
+    b(
+        &[ctrl('u')],
+        ClearToStart,
+        "^U",
+        "delete to the start of the line",
+        false,
+    ),
 ];
 
 static MULTI_LINE_INPUT: &[Binding] = &[
@@ -373,6 +380,13 @@ static MULTI_LINE_INPUT: &[Binding] = &[
         true,
     ),
     b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
+    b(
+        &[ctrl('u')],
+        ClearToStart,
+        "^U",
+        "delete to the start of the line",
+        false,
+    ),
 ];
 
 static CONFIRM: &[Binding] = &[
