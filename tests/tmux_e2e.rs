@@ -21,6 +21,8 @@ const HEIGHT: u16 = 45;
 const MODEL_TIMEOUT: Duration = Duration::from_secs(600);
 /// One prompt through the tiny constitution: a few dozen tokens at CPU speed.
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+/// What the shell prints after `cai` exits, followed by its exit status.
+const EXIT_LINE: &str = "cai exit status: ";
 /// Anything that only redraws.
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -32,8 +34,8 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// Starts a detached session of fixed size running `command` in `cwd`; the pane stays after
-    /// the command exits so its exit status can be read.
+    /// Starts a detached session of fixed size running the shell line `command` in `cwd`; the
+    /// pane stays after the command exits so its last screen can be read.
     fn start(cwd: &Path, command: &str) -> Tmux {
         let socket = cwd.join("tmux.sock");
         let config = cwd.join("tmux.conf");
@@ -127,7 +129,7 @@ impl Tmux {
             if done(&screen) {
                 return screen;
             }
-            if screen.contains("model failed") || self.pane_exit().is_some() {
+            if screen.contains("model failed") || screen.contains(EXIT_LINE) {
                 panic!("waiting for {what}, the workbench stopped:\n{screen}");
             }
             if start.elapsed() > timeout {
@@ -137,39 +139,27 @@ impl Tmux {
         }
     }
 
-    /// How the pane's program ended, once it has: `Ok(status)` or `Err(signal)`. tmux may see
-    /// the terminal close a moment before it has the status; that counts as not ended yet.
-    fn pane_exit(&self) -> Option<Result<i32, String>> {
-        let output = self.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            "e2e",
-            "#{pane_dead},#{pane_dead_status},#{pane_dead_signal}",
-        ]);
-        let text = String::from_utf8_lossy(&output.stdout);
-        let fields: Vec<&str> = text.trim().split(',').collect();
-        match fields.as_slice() {
-            ["1", status, _] if !status.is_empty() => {
-                Some(status.parse().map_err(|_| format!("status {status:?}")))
-            }
-            ["1", _, signal] if !signal.is_empty() => Some(Err(format!("signal {signal}"))),
-            _ => None,
-        }
+    /// The exit status of `cai`, once the shell around it has printed it (see [`EXIT_LINE`]).
+    /// The status is read from the screen rather than from tmux, because tmux 3.3 sometimes
+    /// leaves a pane's exited program unreaped, with no status, for a long while.
+    fn exit_status(&mut self) -> Option<String> {
+        let screen = self.screen();
+        let line = screen.lines().find(|l| l.starts_with(EXIT_LINE))?;
+        Some(line[EXIT_LINE.len()..].trim().to_string())
     }
 
-    /// Waits for the program to exit and returns how it ended.
-    fn wait_for_exit(&mut self, timeout: Duration) -> Result<i32, String> {
+    /// Waits for `cai` to exit and returns its status as the shell printed it.
+    fn wait_for_exit(&mut self, timeout: Duration) -> String {
         let start = Instant::now();
         loop {
-            if let Some(exit) = self.pane_exit() {
-                return exit;
+            if let Some(status) = self.exit_status() {
+                return status;
             }
             if start.elapsed() > timeout {
                 let screen = self.screen();
                 panic!("the workbench did not exit within {timeout:?}; last screen:\n{screen}");
             }
-            std::thread::sleep(Duration::from_millis(250));
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 
@@ -238,7 +228,7 @@ fn one_prompt_from_run_to_export_in_the_real_workbench() {
     let session = dir.path().join("session");
     let out = dir.path().join("out");
     let command = format!(
-        "{} tui --constitution {} --prompts {} --session {}",
+        "{} tui --constitution {} --prompts {} --session {}; printf '\\n{EXIT_LINE}%s\\n' $?",
         quoted(&cai_binary()),
         quoted(&constitution),
         quoted(&prompts),
@@ -303,14 +293,13 @@ fn one_prompt_from_run_to_export_in_the_real_workbench() {
     tmux.wait_for("a  approve", SCREEN_TIMEOUT);
     tmux.keys(&["q"]);
     std::thread::sleep(Duration::from_millis(500));
-    if tmux.pane_exit().is_none() && tmux.screen().contains("Confirm") {
+    if tmux.exit_status().is_none() && tmux.screen().contains("Confirm") {
         tmux.keys(&["y"]);
     }
-    let exit = tmux.wait_for_exit(SCREEN_TIMEOUT);
+    let status = tmux.wait_for_exit(SCREEN_TIMEOUT);
     let screen = tmux.screen();
     assert_eq!(
-        exit,
-        Ok(0),
+        status, "0",
         "cai did not exit cleanly; last screen:\n{screen}"
     );
 
