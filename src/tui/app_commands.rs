@@ -11,8 +11,10 @@ use super::app::{App, ModelState};
 use super::bridge;
 use super::event::AppEvent;
 use super::views::popups::{InputPurpose, Popup};
+use super::views::prompts::plural;
 use super::views::Command;
 use super::workspace::RunState;
+use crate::pipeline::runner::RunOptions;
 use crate::pipeline::Prompt;
 
 impl App {
@@ -127,7 +129,7 @@ impl App {
                 for prompt in &prompts {
                     self.ws.set_state(&prompt.id, RunState::Queued);
                 }
-                self.notice = format!("model loading: {} prompts queued", prompts.len());
+                self.notice = format!("model loading: {} queued", plural(prompts.len(), "prompt"));
                 self.waiting.extend(prompts);
                 return;
             }
@@ -142,12 +144,30 @@ impl App {
         }
         let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
         let events = forward(self.tx.clone(), AppEvent::Pipeline);
-        match bridge::start_run(models, constitution, prompts, &mut self.session, events) {
+        let settings = self.views.prompts.run_settings;
+        let opts = RunOptions {
+            concurrency: settings.concurrency,
+            compare: settings.compare,
+            rounds: None,
+        };
+        match bridge::start_run(
+            models,
+            constitution,
+            prompts,
+            opts,
+            &mut self.session,
+            events,
+        ) {
             Ok(control) => {
                 for id in &ids {
                     self.ws.set_state(id, RunState::Queued);
                 }
-                self.notice = format!("running {} prompts", ids.len());
+                self.notice = format!(
+                    "running {} ({} at once, comparisons {})",
+                    plural(ids.len(), "prompt"),
+                    settings.concurrency,
+                    if settings.compare { "on" } else { "off" }
+                );
                 self.run = Some(control);
             }
             Err(e) => self.notice = format!("cannot run: {e}"),

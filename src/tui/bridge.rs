@@ -92,22 +92,19 @@ impl RunControl {
     }
 }
 
-/// Starts running prompts through critique/revision and feedback; progress arrives on
+/// Starts running prompts through critique/revision (and feedback, if `opts.compare`), up to
+/// `opts.concurrency` at once; progress arrives on
 /// `events`, and each finished record is made durable in the session (created on first use).
 pub fn start_run(
     models: Models,
     constitution: Arc<Constitution>,
     prompts: Vec<Prompt>,
+    opts: RunOptions,
     session: &mut SessionLink,
     events: UnboundedSender<PipelineEvent>,
 ) -> Result<RunControl, String> {
     let shared = session.ensure(&constitution, &models)?;
     let sink: Arc<dyn RecordSink> = Arc::new(SessionWriter(shared));
-    let opts = RunOptions {
-        concurrency: 1,
-        compare: true,
-        rounds: None,
-    };
     let handle = spawn_run(models, constitution, prompts, opts, Some(sink), events);
     let cancel = handle.canceller();
     Ok(RunControl {

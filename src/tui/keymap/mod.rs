@@ -43,6 +43,9 @@ pub enum Action {
     RunAll,
     Cancel,
     CancelAll,
+    ToggleCompare,
+    MoreConcurrency,
+    LessConcurrency,
     // Inspector and comparison.
     CycleDiff,
     NextRecord,

@@ -216,6 +216,27 @@ static PROMPTS: &[Binding] = &[
         "inspect the selected record",
         true,
     ),
+    b(
+        &[k('f')],
+        ToggleCompare,
+        "f",
+        "comparisons (AI feedback) on or off for the next run",
+        false,
+    ),
+    b(
+        &[k('+'), k('=')],
+        MoreConcurrency,
+        "+",
+        "more prompts at once in the next run",
+        false,
+    ),
+    b(
+        &[k('-')],
+        LessConcurrency,
+        "-",
+        "fewer prompts at once in the next run",
+        false,
+    ),
 ];
 
 static INSPECTOR: &[Binding] = &[

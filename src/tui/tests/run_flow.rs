@@ -122,3 +122,38 @@ async fn cancel_keeps_partial_text_marked_cancelled() {
     assert_eq!(app.ws.records[&id].status, RecordStatus::Cancelled);
     assert_eq!(app.ws.prompts[0].state, RunState::Cancelled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_settings_turn_comparisons_off_and_run_prompts_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(None))));
+    // Comparisons off, two at once (+ twice, - once from 1: 2; the floor is 1).
+    press(
+        &mut app,
+        &[key('2'), key('f'), key('+'), key('+'), key('-')],
+    );
+    let settings = app.views.prompts.run_settings;
+    assert!(!settings.compare);
+    assert_eq!(settings.concurrency, 2);
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("next run: 2 at once · comparisons off"),
+        "{screen}"
+    );
+    press(&mut app, &[key('R')]);
+    assert!(
+        app.notice().contains("2 at once, comparisons off"),
+        "{}",
+        app.notice()
+    );
+    pump(&mut app, &mut rx, |a| {
+        a.ws.records.len() == 2 && a.run.is_none()
+    })
+    .await;
+    assert!(app.ws.records.values().all(|r| r.comparison.is_none()));
+    for _ in 0..5 {
+        press(&mut app, &[key('-')]);
+    }
+    assert_eq!(app.views.prompts.run_settings.concurrency, 1);
+}
