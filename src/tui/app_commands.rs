@@ -27,6 +27,9 @@ impl App {
                 if let Some(run) = &self.run {
                     run.cancel_all();
                 }
+                if let Some(try_run) = &self.try_run {
+                    try_run.cancel_all();
+                }
                 self.quit = true;
             }
             Command::Input(purpose, initial) => self.popups.push(Popup::input(purpose, &initial)),
@@ -42,6 +45,13 @@ impl App {
                 }
             },
             Command::Try(principle_id) => self.start_try(principle_id),
+            Command::CancelTry => match &self.try_run {
+                Some(try_run) => {
+                    try_run.cancel_all();
+                    self.notice = "cancelling the try".into();
+                }
+                None => self.notice = "no try is running".into(),
+            },
             Command::Show(view, id) => {
                 if let Some(id) = id {
                     self.ws.current = Some(id);
@@ -175,6 +185,10 @@ impl App {
     }
 
     pub(crate) fn start_try(&mut self, principle_id: String) {
+        if self.try_run.is_some() {
+            self.notice = "a try is running: wait for it or cancel it with Esc".into();
+            return;
+        }
         let Some(prompt) = self.views.prompts.selected_prompt(&self.ws) else {
             self.notice = "select a prompt in view 2 first".into();
             return;

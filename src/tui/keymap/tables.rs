@@ -165,6 +165,13 @@ static CONSTITUTION: &[Binding] = &[
         "try the principle on the selected prompt",
         true,
     ),
+    b(
+        &[code(KeyCode::Esc)],
+        Cancel,
+        "Esc",
+        "cancel the running try",
+        false,
+    ),
 ];
 
 static CONSTITUTION_EDITING: &[Binding] = &[

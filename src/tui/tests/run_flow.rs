@@ -157,3 +157,38 @@ async fn run_settings_turn_comparisons_off_and_run_prompts_together() {
     }
     assert_eq!(app.views.prompts.run_settings.concurrency, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_try_can_be_cancelled_and_only_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(Some(
+        Duration::from_millis(20),
+    )))));
+    // Try the first principle on the first prompt, then ask for a second try at once.
+    press(&mut app, &[key('1'), key('t'), key('t')]);
+    assert!(app.try_run.is_some());
+    assert!(
+        app.notice().contains("a try is running"),
+        "{}",
+        app.notice()
+    );
+    let streaming = |a: &App| {
+        a.views
+            .constitution
+            .try_output
+            .as_ref()
+            .is_some_and(|o| !o.live.partial().is_empty())
+    };
+    pump(&mut app, &mut rx, streaming).await;
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("running · Esc cancels"), "{screen}");
+    press(&mut app, &[code(KeyCode::Esc)]);
+    pump(&mut app, &mut rx, |a| a.try_run.is_none()).await;
+    assert_eq!(app.notice(), "try cancelled");
+    let output = app.views.constitution.try_output.as_ref().unwrap();
+    assert_eq!(output.ended, Some("cancelled"));
+    // Esc again has nothing to cancel.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.notice(), "no try is running");
+}
