@@ -145,7 +145,17 @@ impl App {
                     self.notice = "run finished".into();
                 }
             }
-            AppEvent::Try(event) => self.views.constitution.apply_try(event),
+            AppEvent::Try(event) => {
+                if let crate::pipeline::PipelineEvent::RunFinished { cancelled, .. } = &event {
+                    self.try_run = None;
+                    self.notice = if *cancelled > 0 {
+                        "try cancelled".into()
+                    } else {
+                        "try finished".into()
+                    };
+                }
+                self.views.constitution.apply_try(event);
+            }
             AppEvent::ModelStatus(line) => {
                 if let ModelState::Loading(lines) = &mut self.model {
                     lines.push(line);

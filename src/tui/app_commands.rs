@@ -11,8 +11,10 @@ use super::app::{App, ModelState};
 use super::bridge;
 use super::event::AppEvent;
 use super::views::popups::{InputPurpose, Popup};
+use super::views::prompts::plural;
 use super::views::Command;
 use super::workspace::RunState;
+use crate::pipeline::runner::RunOptions;
 use crate::pipeline::Prompt;
 
 impl App {
@@ -24,6 +26,9 @@ impl App {
             Command::Quit => {
                 if let Some(run) = &self.run {
                     run.cancel_all();
+                }
+                if let Some(try_run) = &self.try_run {
+                    try_run.cancel_all();
                 }
                 self.quit = true;
             }
@@ -40,6 +45,13 @@ impl App {
                 }
             },
             Command::Try(principle_id) => self.start_try(principle_id),
+            Command::CancelTry => match &self.try_run {
+                Some(try_run) => {
+                    try_run.cancel_all();
+                    self.notice = "cancelling the try".into();
+                }
+                None => self.notice = "no try is running".into(),
+            },
             Command::Show(view, id) => {
                 if let Some(id) = id {
                     self.ws.current = Some(id);
@@ -127,7 +139,7 @@ impl App {
                 for prompt in &prompts {
                     self.ws.set_state(&prompt.id, RunState::Queued);
                 }
-                self.notice = format!("model loading: {} prompts queued", prompts.len());
+                self.notice = format!("model loading: {} queued", plural(prompts.len(), "prompt"));
                 self.waiting.extend(prompts);
                 return;
             }
@@ -142,12 +154,30 @@ impl App {
         }
         let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
         let events = forward(self.tx.clone(), AppEvent::Pipeline);
-        match bridge::start_run(models, constitution, prompts, &mut self.session, events) {
+        let settings = self.views.prompts.run_settings;
+        let opts = RunOptions {
+            concurrency: settings.concurrency,
+            compare: settings.compare,
+            rounds: None,
+        };
+        match bridge::start_run(
+            models,
+            constitution,
+            prompts,
+            opts,
+            &mut self.session,
+            events,
+        ) {
             Ok(control) => {
                 for id in &ids {
                     self.ws.set_state(id, RunState::Queued);
                 }
-                self.notice = format!("running {} prompts", ids.len());
+                self.notice = format!(
+                    "running {} ({} at once, comparisons {})",
+                    plural(ids.len(), "prompt"),
+                    settings.concurrency,
+                    if settings.compare { "on" } else { "off" }
+                );
                 self.run = Some(control);
             }
             Err(e) => self.notice = format!("cannot run: {e}"),
@@ -155,6 +185,10 @@ impl App {
     }
 
     pub(crate) fn start_try(&mut self, principle_id: String) {
+        if self.try_run.is_some() {
+            self.notice = "a try is running: wait for it or cancel it with Esc".into();
+            return;
+        }
         let Some(prompt) = self.views.prompts.selected_prompt(&self.ws) else {
             self.notice = "select a prompt in view 2 first".into();
             return;

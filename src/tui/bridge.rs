@@ -92,22 +92,19 @@ impl RunControl {
     }
 }
 
-/// Starts running prompts through critique/revision and feedback; progress arrives on
+/// Starts running prompts through critique/revision (and feedback, if `opts.compare`), up to
+/// `opts.concurrency` at once; progress arrives on
 /// `events`, and each finished record is made durable in the session (created on first use).
 pub fn start_run(
     models: Models,
     constitution: Arc<Constitution>,
     prompts: Vec<Prompt>,
+    opts: RunOptions,
     session: &mut SessionLink,
     events: UnboundedSender<PipelineEvent>,
 ) -> Result<RunControl, String> {
     let shared = session.ensure(&constitution, &models)?;
     let sink: Arc<dyn RecordSink> = Arc::new(SessionWriter(shared));
-    let opts = RunOptions {
-        concurrency: 1,
-        compare: true,
-        rounds: None,
-    };
     let handle = spawn_run(models, constitution, prompts, opts, Some(sink), events);
     let cancel = handle.canceller();
     Ok(RunControl {
@@ -117,7 +114,8 @@ pub fn start_run(
 }
 
 /// Tries one principle on one prompt: the given response (or a fresh initial response, streamed
-/// as `Stage::Initial`), then one critique and one revision, streamed.
+/// as `Stage::Initial`), then one critique and one revision, streamed; ends with one
+/// `RunFinished` counting the try as done, failed or cancelled.
 pub fn start_try(
     models: Models,
     constitution: Arc<Constitution>,
@@ -138,7 +136,16 @@ pub fn start_try(
                     .await
                 {
                     Ok(text) => text,
-                    Err(e) => return fail(&events, &prompt.id, e),
+                    Err(e) => {
+                        fail(&events, &prompt.id, e);
+                        let cancelled = token.is_cancelled();
+                        let _ = events.send(PipelineEvent::RunFinished {
+                            done: 0,
+                            failed: usize::from(!cancelled),
+                            cancelled: usize::from(cancelled),
+                        });
+                        return;
+                    }
                 }
             }
         };
@@ -149,12 +156,18 @@ pub fn start_try(
             &prompt,
             &response,
             &events,
-            token,
+            token.clone(),
         )
         .await;
-        if let Err(e) = result {
+        if let Err(e) = &result {
             fail(&events, &prompt.id, e.to_string());
         }
+        let cancelled = token.is_cancelled();
+        let _ = events.send(PipelineEvent::RunFinished {
+            done: usize::from(result.is_ok() && !cancelled),
+            failed: usize::from(result.is_err() && !cancelled),
+            cancelled: usize::from(cancelled),
+        });
     });
     Ok(RunControl {
         handle: None,

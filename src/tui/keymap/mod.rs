@@ -43,6 +43,9 @@ pub enum Action {
     RunAll,
     Cancel,
     CancelAll,
+    ToggleCompare,
+    MoreConcurrency,
+    LessConcurrency,
     // Inspector and comparison.
     CycleDiff,
     NextRecord,
@@ -66,6 +69,8 @@ pub enum Action {
     ToggleForce,
     EditDestination,
     Confirm,
+    // Text inputs.
+    ClearToStart,
     // Confirmation popups.
     Yes,
     No,

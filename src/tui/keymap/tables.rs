@@ -165,6 +165,13 @@ static CONSTITUTION: &[Binding] = &[
         "try the principle on the selected prompt",
         true,
     ),
+    b(
+        &[code(KeyCode::Esc)],
+        Cancel,
+        "Esc",
+        "cancel the running try",
+        false,
+    ),
 ];
 
 static CONSTITUTION_EDITING: &[Binding] = &[
@@ -215,6 +222,27 @@ static PROMPTS: &[Binding] = &[
         "Enter",
         "inspect the selected record",
         true,
+    ),
+    b(
+        &[k('f')],
+        ToggleCompare,
+        "f",
+        "comparisons (AI feedback) on or off for the next run",
+        false,
+    ),
+    b(
+        &[k('+'), k('=')],
+        MoreConcurrency,
+        "+",
+        "more prompts at once in the next run",
+        false,
+    ),
+    b(
+        &[k('-')],
+        LessConcurrency,
+        "-",
+        "fewer prompts at once in the next run",
+        false,
     ),
 ];
 
@@ -362,6 +390,13 @@ static EXPORT: &[Binding] = &[
 static TEXT_INPUT: &[Binding] = &[
     b(&[code(KeyCode::Enter)], Confirm, "Enter", "accept", true),
     b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
+    b(
+        &[ctrl('u')],
+        ClearToStart,
+        "^U",
+        "delete to the start of the line",
+        false,
+    ),
 ];
 
 static MULTI_LINE_INPUT: &[Binding] = &[
@@ -373,6 +408,13 @@ static MULTI_LINE_INPUT: &[Binding] = &[
         true,
     ),
     b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
+    b(
+        &[ctrl('u')],
+        ClearToStart,
+        "^U",
+        "delete to the start of the line",
+        false,
+    ),
 ];
 
 static CONFIRM: &[Binding] = &[

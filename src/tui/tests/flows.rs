@@ -173,3 +173,18 @@ fn bench_draw_is_flat_in_the_record_count() {
         println!("{}", crate::tui::bench_draw(n, 120, 40, 50));
     }
 }
+
+#[test]
+fn ctrl_u_clears_a_text_input_before_typing_a_new_destination() {
+    let (mut app, _rx) = app_with("c.toml".into(), 0);
+    press(&mut app, &[key('x'), key('o'), ctrl('u')]);
+    type_text(&mut app, "/elsewhere/out");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(crate::tui::views::popups::Popup::Export(dialog)) = app.popups.last() else {
+        panic!("the export dialog should still be open");
+    };
+    assert_eq!(
+        dialog.choice.out,
+        std::path::PathBuf::from("/elsewhere/out")
+    );
+}

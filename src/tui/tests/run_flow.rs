@@ -122,3 +122,73 @@ async fn cancel_keeps_partial_text_marked_cancelled() {
     assert_eq!(app.ws.records[&id].status, RecordStatus::Cancelled);
     assert_eq!(app.ws.prompts[0].state, RunState::Cancelled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_settings_turn_comparisons_off_and_run_prompts_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(None))));
+    // Comparisons off, two at once (+ twice, - once from 1: 2; the floor is 1).
+    press(
+        &mut app,
+        &[key('2'), key('f'), key('+'), key('+'), key('-')],
+    );
+    let settings = app.views.prompts.run_settings;
+    assert!(!settings.compare);
+    assert_eq!(settings.concurrency, 2);
+    let screen = render(&mut app, 120, 30);
+    assert!(
+        screen.contains("next run: 2 at once · comparisons off"),
+        "{screen}"
+    );
+    press(&mut app, &[key('R')]);
+    assert!(
+        app.notice().contains("2 at once, comparisons off"),
+        "{}",
+        app.notice()
+    );
+    pump(&mut app, &mut rx, |a| {
+        a.ws.records.len() == 2 && a.run.is_none()
+    })
+    .await;
+    assert!(app.ws.records.values().all(|r| r.comparison.is_none()));
+    for _ in 0..5 {
+        press(&mut app, &[key('-')]);
+    }
+    assert_eq!(app.views.prompts.run_settings.concurrency, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_try_can_be_cancelled_and_only_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(Some(
+        Duration::from_millis(20),
+    )))));
+    // Try the first principle on the first prompt, then ask for a second try at once.
+    press(&mut app, &[key('1'), key('t'), key('t')]);
+    assert!(app.try_run.is_some());
+    assert!(
+        app.notice().contains("a try is running"),
+        "{}",
+        app.notice()
+    );
+    let streaming = |a: &App| {
+        a.views
+            .constitution
+            .try_output
+            .as_ref()
+            .is_some_and(|o| !o.live.partial().is_empty())
+    };
+    pump(&mut app, &mut rx, streaming).await;
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("running · Esc cancels"), "{screen}");
+    press(&mut app, &[code(KeyCode::Esc)]);
+    pump(&mut app, &mut rx, |a| a.try_run.is_none()).await;
+    assert_eq!(app.notice(), "try cancelled");
+    let output = app.views.constitution.try_output.as_ref().unwrap();
+    assert_eq!(output.ended, Some("cancelled"));
+    // Esc again has nothing to cancel.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.notice(), "no try is running");
+}

@@ -28,6 +28,8 @@ use crate::tui::workspace::LiveText;
 pub struct TryOutput {
     pub title: String,
     pub live: LiveText,
+    /// How the try ended ("done", "failed", "cancelled"), once it has.
+    pub ended: Option<&'static str>,
 }
 
 /// State of the constitution editor.
@@ -112,6 +114,7 @@ impl ConstitutionView {
         self.try_output = Some(TryOutput {
             title: format!("try `{principle_id}` on \"{short}\""),
             live: LiveText::default(),
+            ended: None,
         });
     }
 
@@ -124,6 +127,17 @@ impl ConstitutionView {
             PipelineEvent::StageStarted { stage, .. } => out.live.start(stage),
             PipelineEvent::Token { stage, text, .. } => out.live.push_token(stage, &text),
             PipelineEvent::StageFinished { stage, text, .. } => out.live.finish(stage, &text),
+            PipelineEvent::RunFinished {
+                failed, cancelled, ..
+            } => {
+                out.ended = Some(if cancelled > 0 {
+                    "cancelled"
+                } else if failed > 0 {
+                    "failed"
+                } else {
+                    "done"
+                });
+            }
             _ => {}
         }
     }
@@ -173,6 +187,7 @@ impl ConstitutionView {
             Action::ToggleEnabled => self.doc.toggle(self.selected),
             Action::MoveUp => self.selected = self.doc.shift(self.selected, true),
             Action::MoveDown => self.selected = self.doc.shift(self.selected, false),
+            Action::Cancel => return Command::CancelTry,
             Action::TryPrinciple => match self.doc.summary(self.selected) {
                 Some((Kind::Critique, id, _)) => return Command::Try(id.to_string()),
                 Some((Kind::Comparison, ..)) => {
@@ -334,9 +349,13 @@ impl ConstitutionView {
 
     fn draw_try(&self, frame: &mut Frame, area: Rect) {
         let Some(out) = &self.try_output else { return };
+        let state = match out.ended {
+            Some(ended) => ended.to_string(),
+            None => "running · Esc cancels".to_string(),
+        };
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(format!(" {} ", out.title));
+            .title(format!(" {} · {state} ", out.title));
         let inner = block.inner(area);
         let lines = wrap_spans(&live_pieces(&out.live), inner.width);
         let skip = lines.len().saturating_sub(usize::from(inner.height));

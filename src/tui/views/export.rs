@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::popups::{centered, InputPurpose};
+use super::prompts::plural;
 use super::Command;
 use crate::tui::bridge::{self, ExportChoice, ExportCounts, SessionLink};
 use crate::tui::keymap::Action;
@@ -96,23 +97,26 @@ impl ExportDialog {
         frame.render_widget(Clear, popup);
         let check = |on: bool| if on { "[x]" } else { "[ ]" };
         let count = |f: fn(&ExportCounts) -> usize| match &self.plan {
-            Ok(c) => format!("{} rows", f(c)),
+            Ok(c) => plural(f(c), "row"),
             Err(_) => "-".to_string(),
         };
         let mut lines = vec![
             Line::from(format!(
-                "{} s  SFT (prompt, final revision)        {}",
+                "{} s  {:<34} {}",
                 check(self.choice.sft),
+                "SFT (prompt, final revision)",
                 count(|c| c.sft)
             )),
             Line::from(format!(
-                "{} p  preferences (chosen, rejected)     {}",
+                "{} p  {:<34} {}",
                 check(self.choice.preferences),
+                "preferences (chosen, rejected)",
                 count(|c| c.preferences)
             )),
             Line::from(format!(
-                "{} v  revision pairs (every round)       {}",
+                "{} v  {:<34} {}",
                 check(self.choice.revision_pairs),
+                "revision pairs (every round)",
                 count(|c| c.revision_pairs)
             )),
             Line::from(format!(
@@ -137,16 +141,10 @@ impl ExportDialog {
                 ),
                 Style::default().fg(Color::Yellow),
             )),
-            Ok(c) if !c.existing.is_empty() && !self.choice.force => lines.push(Line::styled(
-                format!(
-                    "{} file(s) exist already: press f to overwrite",
-                    c.existing.len()
-                ),
-                Style::default().fg(Color::Yellow),
-            )),
             Ok(c) => lines.push(Line::from(format!(
-                "{} approved record(s); {} left out",
-                c.approved, c.skipped
+                "{} approved; {} left out",
+                plural(c.approved, "record"),
+                c.skipped
             ))),
             Err(e) => lines.push(Line::styled(
                 format!("cannot count: {e}"),

@@ -98,6 +98,8 @@ pub enum Command {
     Run(Vec<Prompt>),
     Cancel(String),
     Try(String),
+    /// Cancel the running try of a principle, if any.
+    CancelTry,
     /// Switch to a view, optionally showing a record.
     Show(ViewId, Option<String>),
     Review(String, Review),

@@ -149,6 +149,9 @@ impl Popup {
                     );
                 }
                 Some(Action::Back) => input.closed = true,
+                Some(Action::ClearToStart) => {
+                    input.editor.delete_line_by_head();
+                }
                 _ => {
                     input.editor.input(key);
                 }

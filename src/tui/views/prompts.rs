@@ -16,12 +16,35 @@ use crate::tui::widgets::stream::{heading_style, live_pieces};
 use crate::tui::widgets::wrap::wrap_spans;
 use crate::tui::workspace::{RunState, Workspace};
 
+/// Most prompts the workbench runs at once.
+pub const MAX_CONCURRENCY: usize = 8;
+
+/// How the next run goes: chosen in the prompts view, shown in its title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSettings {
+    /// Prompts in flight at once (1 to [`MAX_CONCURRENCY`]).
+    pub concurrency: usize,
+    /// Whether the feedback model compares the initial response with the revision.
+    pub compare: bool,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            concurrency: 1,
+            compare: true,
+        }
+    }
+}
+
 /// State of the prompts view.
 #[derive(Default)]
 pub struct PromptsView {
     pub selected: usize,
     offset: usize,
     page: usize,
+    /// Options for the next run.
+    pub run_settings: RunSettings,
 }
 
 impl PromptsView {
@@ -53,6 +76,25 @@ impl PromptsView {
             | Action::PageUp
             | Action::PageDown => {
                 self.selected = move_selection(self.selected, len, action, self.page);
+            }
+            Action::ToggleCompare => {
+                self.run_settings.compare = !self.run_settings.compare;
+                return Command::Notice(format!(
+                    "comparisons {} for the next run",
+                    on_off(self.run_settings.compare)
+                ));
+            }
+            Action::MoreConcurrency | Action::LessConcurrency => {
+                let n = self.run_settings.concurrency;
+                self.run_settings.concurrency = if action == Action::MoreConcurrency {
+                    (n + 1).min(MAX_CONCURRENCY)
+                } else {
+                    n.saturating_sub(1).max(1)
+                };
+                return Command::Notice(format!(
+                    "{} at once in the next run",
+                    plural(self.run_settings.concurrency, "prompt")
+                ));
             }
             Action::NewPrompt => return Command::Input(InputPurpose::NewPrompt, String::new()),
             Action::Import => return Command::Input(InputPurpose::ImportPath, String::new()),
@@ -122,7 +164,15 @@ impl PromptsView {
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(format!(" Prompts ({}) ", ws.prompts.len()));
+            .title(format!(" Prompts ({}) ", ws.prompts.len()))
+            .title(
+                Line::from(format!(
+                    " next run: {} at once · comparisons {} (+/- f) ",
+                    self.run_settings.concurrency,
+                    on_off(self.run_settings.compare)
+                ))
+                .right_aligned(),
+            );
         let inner = block.inner(list_area);
         frame.render_widget(block, list_area);
         let height = usize::from(inner.height);
@@ -245,4 +295,21 @@ pub fn truncate(text: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("{n} {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
 }
