@@ -57,7 +57,8 @@ pub enum Command {
 /// Which model files to use.
 #[derive(Debug, Clone, Args, Default)]
 pub struct ModelArgs {
-    /// A .gguf file for the policy model (default: SmolLM2-135M-Instruct, pulled on first use).
+    /// A .gguf file for the policy model (default: SmolLM2-135M-Instruct, pulled on first use),
+    /// or a hub model as hf:OWNER/REPO/FILE.gguf (needs a network).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// A .gguf file for the feedback model (default: the policy model).

@@ -83,8 +83,21 @@ pub async fn resolve(path: Option<&Path>, status: &StatusFn) -> Result<PathBuf, 
     result.map_err(|e| ModelError::Fetch(format!("pull task failed: {e}")))?
 }
 
+/// A hub model named as `hf:OWNER/REPO/FILE.gguf`: (repository, file).
+pub fn hub_model(path: &Path) -> Option<(String, String)> {
+    let rest = path.to_str()?.strip_prefix("hf:")?;
+    let (repo, file) = rest.rsplit_once('/')?;
+    let well_formed = repo.split('/').count() == 2
+        && repo.split('/').all(|part| !part.is_empty())
+        && file.ends_with(".gguf");
+    well_formed.then(|| (repo.to_string(), file.to_string()))
+}
+
 async fn load_one(path: &Path, status: &StatusFn) -> Result<MistralRsBackend, ModelError> {
     status(format!("loading {}", path.display()));
+    if let Some((repo, file)) = hub_model(path) {
+        return MistralRsBackend::load_hub(&repo, &file).await;
+    }
     let sha = {
         let p = path.to_path_buf();
         tokio::task::spawn_blocking(move || crate::fsutil::sha256_file(&p).ok())
@@ -99,5 +112,22 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_names_are_recognised_and_paths_are_not() {
+        assert_eq!(
+            hub_model(Path::new("hf:someone/some-model-GGUF/model.Q8_0.gguf")),
+            Some(("someone/some-model-GGUF".into(), "model.Q8_0.gguf".into()))
+        );
+        assert_eq!(hub_model(Path::new("models/model.gguf")), None);
+        assert_eq!(hub_model(Path::new("hf:only-repo/model.gguf")), None);
+        assert_eq!(hub_model(Path::new("hf:a/b/readme.md")), None);
+        assert_eq!(hub_model(Path::new("hf:/b/model.gguf")), None);
     }
 }

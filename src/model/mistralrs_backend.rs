@@ -73,6 +73,30 @@ impl MistralRsBackend {
         })
     }
 
+    /// Loads `file` (a .gguf) from the Hugging Face hub repository `repo`, for users with a
+    /// network: mistral.rs downloads it into its hub cache (a token in the usual hub cache
+    /// location is used if present). The tokenizer and chat template come from the GGUF.
+    pub async fn load_hub(repo: &str, file: &str) -> Result<Self, ModelError> {
+        let model = GgufModelBuilder::new(repo, vec![file.to_string()])
+            .with_force_cpu()
+            .with_token_source(TokenSource::CacheToken)
+            .build()
+            .await
+            .map_err(|e| {
+                ModelError::Backend(format!(
+                    "loading {file} from the hub repository {repo}: {e}\n  fix: check the network and the names, or download the file and pass its path"
+                ))
+            })?;
+        Ok(MistralRsBackend {
+            model: Arc::new(model),
+            info: ModelInfo {
+                id: format!("{repo}/{file}"),
+                path: None,
+                sha256: None,
+            },
+        })
+    }
+
     /// Scores `text` in one prefill from raw logits: its perplexity (exp of the mean negative
     /// log-likelihood of each token after the first) and the model's most likely next token at
     /// each position. For comparing weights on a fixed text.
