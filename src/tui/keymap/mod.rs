@@ -111,6 +111,7 @@ pub enum KeyContext {
     Help,
 }
 
+mod popup_tables;
 mod tables;
 
 pub use tables::bindings;

@@ -2,28 +2,29 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
+use super::popup_tables::{CONFIRM, EXPORT, HELP, MULTI_LINE_INPUT, TEXT_INPUT};
 use super::{Action, Binding, Key, KeyContext};
 
-const fn k(c: char) -> Key {
+pub(super) const fn k(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
         mods: KeyModifiers::NONE,
     }
 }
-const fn ctrl(c: char) -> Key {
+pub(super) const fn ctrl(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
         mods: KeyModifiers::CONTROL,
     }
 }
-const fn code(code: KeyCode) -> Key {
+pub(super) const fn code(code: KeyCode) -> Key {
     Key {
         code,
         mods: KeyModifiers::NONE,
     }
 }
 
-const fn b(
+pub(super) const fn b(
     keys: &'static [Key],
     action: Action,
     label: &'static str,
@@ -41,7 +42,7 @@ const fn b(
 
 use Action::*;
 
-const NAV: [Binding; 6] = [
+pub(super) const NAV: [Binding; 6] = [
     b(&[code(KeyCode::Up), k('k')], Up, "↑/k", "move up", false),
     b(
         &[code(KeyCode::Down), k('j')],
@@ -345,93 +346,6 @@ static REVIEW: &[Binding] = &[
         false,
     ),
     b(&[k('c')], Compare, "c", "open the comparison", false),
-];
-
-static EXPORT: &[Binding] = &[
-    b(&[k('s')], ToggleSft, "s", "SFT file on or off", true),
-    b(
-        &[k('p')],
-        TogglePreferences,
-        "p",
-        "preference file on or off",
-        true,
-    ),
-    b(
-        &[k('v')],
-        ToggleRevisionPairs,
-        "v",
-        "revision-pairs file on or off",
-        false,
-    ),
-    b(
-        &[k('f')],
-        ToggleForce,
-        "f",
-        "overwrite existing files",
-        false,
-    ),
-    b(
-        &[k('o')],
-        EditDestination,
-        "o",
-        "change the destination folder",
-        true,
-    ),
-    b(
-        &[code(KeyCode::Enter)],
-        Confirm,
-        "Enter",
-        "write the files",
-        true,
-    ),
-    b(&[code(KeyCode::Esc)], Back, "Esc", "close", true),
-];
-
-static TEXT_INPUT: &[Binding] = &[
-    b(&[code(KeyCode::Enter)], Confirm, "Enter", "accept", true),
-    b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
-    b(
-        &[ctrl('u')],
-        ClearToStart,
-        "^U",
-        "delete to the start of the line",
-        false,
-    ),
-];
-
-static MULTI_LINE_INPUT: &[Binding] = &[
-    b(
-        &[ctrl('s')],
-        Confirm,
-        "^S",
-        "accept (Enter adds a line)",
-        true,
-    ),
-    b(&[code(KeyCode::Esc)], Back, "Esc", "cancel", true),
-    b(
-        &[ctrl('u')],
-        ClearToStart,
-        "^U",
-        "delete to the start of the line",
-        false,
-    ),
-];
-
-static CONFIRM: &[Binding] = &[
-    b(&[k('y')], Yes, "y", "yes", true),
-    b(&[k('n'), code(KeyCode::Esc)], No, "n", "no", true),
-];
-
-static HELP: &[Binding] = &[
-    NAV[0],
-    NAV[1],
-    b(
-        &[code(KeyCode::Esc), k('?'), k('q')],
-        Back,
-        "Esc",
-        "close help",
-        true,
-    ),
 ];
 
 /// The bindings of a context (without the global ones).
