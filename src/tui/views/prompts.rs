@@ -12,6 +12,7 @@ use super::popups::InputPurpose;
 use super::{move_selection, scroll_to_show, Command, ViewId};
 use crate::pipeline::Prompt;
 use crate::tui::keymap::Action;
+use crate::tui::widgets::row_list::draw_rows;
 use crate::tui::widgets::stream::{heading_style, live_pieces};
 use crate::tui::widgets::wrap::wrap_spans;
 use crate::tui::workspace::{RunState, Workspace};
@@ -182,15 +183,14 @@ impl PromptsView {
         let lines: Vec<Line> = ws
             .prompts
             .iter()
-            .enumerate()
             .skip(self.offset)
             .take(height)
-            .map(|(i, row)| {
+            .map(|row| {
                 let (label, color) = state_style(&row.state);
                 let mark = if row.marked { "● " } else { "  " };
                 let category = row.prompt.category.clone().unwrap_or_default();
                 let text: String = row.prompt.text.replace('\n', " ");
-                let mut line = Line::from(vec![
+                Line::from(vec![
                     Span::styled(mark, Style::default().fg(Color::Yellow)),
                     Span::styled(format!("{label:<9} "), Style::default().fg(color)),
                     Span::styled(
@@ -198,21 +198,16 @@ impl PromptsView {
                         Style::default().fg(Color::DarkGray),
                     ),
                     Span::raw(truncate(&text, usize::from(inner.width).saturating_sub(25))),
-                ]);
-                if i == self.selected {
-                    line = line.style(Style::default().add_modifier(Modifier::REVERSED));
-                }
-                line
+                ])
             })
             .collect();
-        if lines.is_empty() {
-            frame.render_widget(
-                Paragraph::new("No prompts. Press n to type one or i to import a file."),
-                inner,
-            );
-        } else {
-            frame.render_widget(Paragraph::new(lines), inner);
-        }
+        draw_rows(
+            frame,
+            inner,
+            lines,
+            self.selected.checked_sub(self.offset),
+            "No prompts. Press n to type one or i to import a file.",
+        );
         self.draw_detail(frame, detail_area, ws);
         (inner, self.offset)
     }

@@ -15,6 +15,7 @@ use super::{move_selection, scroll_to_show, Command, ViewId};
 use crate::pipeline::Record;
 use crate::session::{Review, ReviewState};
 use crate::tui::keymap::Action;
+use crate::tui::widgets::row_list::draw_rows;
 use crate::tui::widgets::stream::heading_style;
 use crate::tui::widgets::wrap::{wrap_spans, WrapCache};
 use crate::tui::workspace::{now_rfc3339, pending_review, Workspace};
@@ -230,9 +231,9 @@ impl ReviewView {
         let (offset, selected) = (self.offset, self.selected);
         let rows: Vec<Line> = self.queue[offset.min(len)..(offset + height).min(len)]
             .iter()
-            .enumerate()
-            .filter_map(|(i, id)| ws.records.get(id).map(|r| (offset + i, id, r)))
-            .map(|(i, id, record)| {
+            // The queue holds only ids of records in `ws`, so rows line up with positions.
+            .filter_map(|id| ws.records.get(id).map(|r| (id, r)))
+            .map(|(id, record)| {
                 let review = ws.reviews.get(id);
                 let (label, color) = match review.map_or(ReviewState::Pending, |r| r.state) {
                     ReviewState::Approved => ("approved", Color::Green),
@@ -249,25 +250,20 @@ impl ReviewView {
                     if is_evasive(record) { "!" } else { " " }
                 );
                 let text = record.prompt.text.replace('\n', " ");
-                let mut line = Line::from(vec![
+                Line::from(vec![
                     Span::styled(format!("{label:<9}"), Style::default().fg(color)),
                     Span::styled(format!("{flags} "), Style::default().fg(Color::Yellow)),
                     Span::raw(truncate(&text, usize::from(inner.width).saturating_sub(13))),
-                ]);
-                if i == selected {
-                    line = line.style(Style::default().add_modifier(Modifier::REVERSED));
-                }
-                line
+                ])
             })
             .collect();
-        if rows.is_empty() {
-            frame.render_widget(
-                Paragraph::new("Nothing to review with these filters."),
-                inner,
-            );
-        } else {
-            frame.render_widget(Paragraph::new(rows), inner);
-        }
+        draw_rows(
+            frame,
+            inner,
+            rows,
+            selected.checked_sub(offset),
+            "Nothing to review with these filters.",
+        );
         self.draw_detail(frame, detail_area, ws);
         (inner, offset)
     }

@@ -1,8 +1,9 @@
 //! Reusable drawing pieces shared by the views: display-width wrapping with a line cache, the
-//! word-level diff, the probability bar and the highlighted TOML.
+//! word-level diff, the probability bar, the highlighted TOML and the scrolled row lists.
 
 pub mod diff;
 pub mod prob_bar;
+pub mod row_list;
 pub mod stream;
 pub mod toml_highlight;
 pub mod wrap;
