@@ -56,6 +56,21 @@ pub fn run_model_path() -> Result<PathBuf, ModelError> {
     })
 }
 
+/// The sha256 of `path` if it is the default model or its converted copy, as checked when it
+/// was pulled or converted (and the size still matches), so loading need not hash it again.
+pub fn known_sha256(path: &Path) -> Option<String> {
+    let len = std::fs::metadata(path).ok()?.len();
+    if path == default_model_path() && len == DEFAULT_MODEL_BYTES {
+        return Some(DEFAULT_MODEL_SHA256.to_string());
+    }
+    let dtype = match DefaultFormat::from_env().ok()? {
+        DefaultFormat::Converted(dtype) => dtype,
+        DefaultFormat::Original => return None,
+    };
+    let record = derived::conversion_record(dtype)?;
+    (path == derived::converted_model_path(dtype) && record.bytes == len).then_some(record.sha256)
+}
+
 /// Progress of a pull, for a progress bar or a status line (extraction reports each percent once).
 #[derive(Debug, Clone, PartialEq)]
 pub enum PullProgress {

@@ -99,12 +99,15 @@ async fn load_one(path: &Path, status: &StatusFn) -> Result<MistralRsBackend, Mo
     if let Some((repo, file)) = hub_model(path) {
         return MistralRsBackend::load_hub(&repo, &file).await;
     }
+    // The default model's hash is known from its pull; any other file is hashed here.
     let sha = {
         let p = path.to_path_buf();
-        tokio::task::spawn_blocking(move || crate::fsutil::sha256_file(&p).ok())
-            .await
-            .ok()
-            .flatten()
+        tokio::task::spawn_blocking(move || {
+            fetch::known_sha256(&p).or_else(|| crate::fsutil::sha256_file(&p).ok())
+        })
+        .await
+        .ok()
+        .flatten()
     };
     MistralRsBackend::load(path, sha).await
 }
