@@ -96,7 +96,7 @@ impl App {
                 self.notice = "prompt added".into();
             }
             InputPurpose::ImportPath => {
-                match bridge::load_prompts(std::path::Path::new(text.trim())) {
+                match crate::prompts::load_prompts(std::path::Path::new(text.trim())) {
                     Ok(prompts) => {
                         let total = prompts.len();
                         let added = self.ws.add_prompts(prompts);

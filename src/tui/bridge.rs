@@ -1,4 +1,4 @@
-//! The few calls the workbench makes into the core (constitution parsing, prompt files, runs,
+//! The calls the workbench makes into the core that need more than one line (runs, tries,
 //! the session log, export), gathered here so the views depend on one small surface.
 
 use std::path::{Path, PathBuf};
@@ -19,55 +19,6 @@ use crate::session::{Manifest, Review, Session, SessionWriter, SharedSession, MA
 
 /// The loaded policy and feedback models.
 pub use crate::model::Models;
-
-/// A validation problem at a 1-based line and column of the constitution text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub line: usize,
-    pub column: usize,
-    pub field: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.line, self.column, self.message)
-    }
-}
-
-/// Parses and validates constitution text.
-pub fn parse_constitution(text: &str) -> Result<Constitution, Vec<Problem>> {
-    crate::constitution::parse_constitution(text, None).map_err(|diagnostics| {
-        diagnostics
-            .into_iter()
-            .map(|d| Problem {
-                line: d.line,
-                column: d.column,
-                field: d.field,
-                message: d.message,
-            })
-            .collect()
-    })
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// The constitution as TOML text.
-pub fn constitution_to_toml(c: &Constitution) -> String {
-    crate::constitution::to_toml(c)
-}
-
-/// Reads a prompt file (JSONL, text, CSV or HH transcripts).
-pub fn load_prompts(path: &Path) -> Result<Vec<Prompt>, String> {
-    crate::prompts::load_prompts(path).map_err(|e| e.to_string())
-}
 
 /// Controls a run in progress.
 pub struct RunControl {
@@ -266,7 +217,7 @@ impl SessionLink {
             return Ok(shared.clone());
         }
         let dir = self.dir.clone().ok_or("no session directory")?;
-        let text = constitution_to_toml(constitution);
+        let text = crate::constitution::to_toml(constitution);
         let manifest = Manifest {
             name: dir
                 .file_name()
@@ -383,29 +334,4 @@ pub fn export(session: &SessionLink, choice: &ExportChoice) -> Result<ExportCoun
     crate::export::export(&session, &options(choice))
         .map(counts)
         .map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn syntax_errors_have_line_and_column() {
-        let err = parse_constitution("name = \"x\"\n[[principles]]\nid = 3\n").unwrap_err();
-        assert_eq!(err[0].line, 3);
-        assert!(err[0].column >= 1);
-    }
-
-    #[test]
-    fn duplicate_ids_are_reported() {
-        let text = "name = \"x\"\n[[principles]]\nid = \"a\"\ncritique = \"c\"\nrevision = \"r\"\n\
-                    [[principles]]\nid = \"a\"\ncritique = \"c\"\nrevision = \"r\"\n";
-        let err = parse_constitution(text).unwrap_err();
-        assert!(err[0].message.contains("already used"), "{:?}", err);
-    }
-
-    #[test]
-    fn line_col_counts_characters() {
-        assert_eq!(line_col("ab\ncé d", 7), (2, 4));
-    }
 }

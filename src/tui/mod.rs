@@ -59,7 +59,7 @@ pub fn build_app(
         Err(e) => anyhow::bail!("cannot read {}: {e}", config.constitution_path.display()),
     };
     let prompts = match &config.prompts_path {
-        Some(path) => bridge::load_prompts(path).map_err(anyhow::Error::msg)?,
+        Some(path) => crate::prompts::load_prompts(path)?,
         None => Vec::new(),
     };
     let session =

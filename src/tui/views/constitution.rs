@@ -15,9 +15,9 @@ use ratatui_textarea::{TextArea, WrapMode};
 use super::constitution_model::{ConstitutionDoc, Kind};
 use super::popups::InputPurpose;
 use super::{move_selection, Command};
+use crate::constitution::diagnostic::Diagnostic;
 use crate::constitution::Constitution;
 use crate::pipeline::{PipelineEvent, Prompt};
-use crate::tui::bridge::Problem;
 use crate::tui::keymap::Action;
 use crate::tui::widgets::stream::live_pieces;
 use crate::tui::widgets::toml_highlight::TomlView;
@@ -38,7 +38,7 @@ pub struct ConstitutionView {
     pub selected: usize,
     offset: usize,
     editor: Option<TextArea<'static>>,
-    editor_problems: Vec<Problem>,
+    editor_problems: Vec<Diagnostic>,
     toml_scroll: u16,
     toml: TomlView,
     pub try_output: Option<TryOutput>,

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
+use crate::constitution::diagnostic::{Diagnostic, LineIndex};
 use crate::constitution::{ComparisonPrinciple, Constitution, Principle, Settings};
-use crate::tui::bridge::{self, Problem};
 
 /// Which list a principle is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +21,10 @@ pub struct ConstitutionDoc {
     /// The constitution as last saved or loaded (None if the file was missing or invalid).
     pub saved: Option<Constitution>,
     /// Problems of the file as it was loaded, if it did not parse.
-    pub load_problems: Vec<Problem>,
+    pub load_problems: Vec<Diagnostic>,
     /// The text the working copy would save as, and its problems.
     pub text: String,
-    pub problems: Vec<Problem>,
+    pub problems: Vec<Diagnostic>,
 }
 
 impl ConstitutionDoc {
@@ -33,7 +33,7 @@ impl ConstitutionDoc {
         let (working, saved, load_problems) = if text.trim().is_empty() {
             (empty_constitution(), None, Vec::new())
         } else {
-            match bridge::parse_constitution(text) {
+            match crate::constitution::parse_constitution(text, None) {
                 Ok(c) => (c.clone(), Some(c), Vec::new()),
                 Err(problems) => (empty_constitution(), None, problems),
             }
@@ -52,8 +52,8 @@ impl ConstitutionDoc {
 
     /// Recomputes the text and problems after a change.
     pub fn refresh(&mut self) {
-        self.text = bridge::constitution_to_toml(&self.working);
-        self.problems = bridge::parse_constitution(&self.text)
+        self.text = crate::constitution::to_toml(&self.working);
+        self.problems = crate::constitution::parse_constitution(&self.text, None)
             .err()
             .unwrap_or_default();
     }
@@ -122,13 +122,14 @@ impl ConstitutionDoc {
     }
 
     /// Replaces a principle by the edited fragment; problems are relative to the fragment.
-    pub fn apply_snippet(&mut self, row: usize, snippet: &str) -> Result<(), Vec<Problem>> {
+    pub fn apply_snippet(&mut self, row: usize, snippet: &str) -> Result<(), Vec<Diagnostic>> {
         let to_problem = |e: toml::de::Error| {
             let (line, column) = e
                 .span()
-                .map(|s| bridge::line_col(snippet, s.start))
+                .map(|s| LineIndex::new(snippet).position(s.start))
                 .unwrap_or((1, 1));
-            vec![Problem {
+            vec![Diagnostic {
+                file: None,
                 line,
                 column,
                 field: None,
