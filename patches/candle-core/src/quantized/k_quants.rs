@@ -2284,25 +2284,23 @@ pub fn matmul<T: GgmlType>(
     );
     let k_in_blocks = k.div_ceil(T::BLCK_SIZE);
 
-    // TODO: Pre-allocate this.
     let mut lhs_b = vec![T::VecDotType::zeros(); m * k_in_blocks];
     // f32, f16, and bf16 support direct copy
     if T::DIRECT_COPY {
         T::VecDotType::direct_copy(lhs, &mut lhs_b);
+    } else if m == 1 {
+        T::VecDotType::from_float(lhs, &mut lhs_b);
     } else {
-        for row_idx in 0..m {
-            let lhs_b_mut = &mut lhs_b[row_idx * k_in_blocks..(row_idx + 1) * k_in_blocks];
-            let lhs = &lhs[row_idx * k..(row_idx + 1) * k];
-            T::VecDotType::from_float(lhs, lhs_b_mut)
-        }
+        lhs_b
+            .par_chunks_mut(k_in_blocks)
+            .zip(lhs.par_chunks(k))
+            .for_each(|(lhs_b, lhs)| T::VecDotType::from_float(lhs, lhs_b));
     }
 
-    for row_idx in 0..m {
-        let lhs_row = &lhs_b[row_idx * k_in_blocks..(row_idx + 1) * k_in_blocks];
-        let dst_row = &mut dst[row_idx * n..(row_idx + 1) * n];
-
-        dst_row
-            .into_par_iter()
+    if m == 1 {
+        let lhs_row = &lhs_b[..k_in_blocks];
+        dst[..n]
+            .par_iter_mut()
             .enumerate()
             .with_min_len(128)
             .with_max_len(512)
@@ -2310,6 +2308,32 @@ pub fn matmul<T: GgmlType>(
                 let rhs_col = &rhs_t[col_idx * k_in_blocks..(col_idx + 1) * k_in_blocks];
                 *dst = T::vec_dot(k, rhs_col, lhs_row);
             });
+        return Ok(());
+    }
+
+    // Several rows (prompt processing, batched decoding): one parallel pass over tiles of
+    // weight columns, each tile multiplied with every row while it sits in the L1 cache, so
+    // the weights are read from memory once instead of once per row. Each tile writes its
+    // results column-major into its own chunk of `dst_t`, transposed into `dst` after.
+    const TILE_COLS: usize = 16;
+    let mut dst_t = vec![0f32; n * m];
+    dst_t
+        .par_chunks_mut(TILE_COLS * m)
+        .enumerate()
+        .for_each(|(tile, dst_t)| {
+            let col0 = tile * TILE_COLS;
+            let cols = dst_t.len() / m;
+            let rhs_tile = &rhs_t[col0 * k_in_blocks..(col0 + cols) * k_in_blocks];
+            for (row_idx, lhs_row) in lhs_b.chunks_exact(k_in_blocks).enumerate() {
+                for (c, rhs_col) in rhs_tile.chunks_exact(k_in_blocks).enumerate() {
+                    dst_t[c * m + row_idx] = T::vec_dot(k, rhs_col, lhs_row);
+                }
+            }
+        });
+    for (row_idx, dst_row) in dst[..m * n].chunks_exact_mut(n).enumerate() {
+        for (col_idx, d) in dst_row.iter_mut().enumerate() {
+            *d = dst_t[col_idx * m + row_idx];
+        }
     }
     Ok(())
 }
