@@ -2299,6 +2299,32 @@ pub fn matmul<T: GgmlType>(
 
     if m == 1 {
         let lhs_row = &lhs_b[..k_in_blocks];
+        let workers = super::row_workers::RowWorkers::global();
+        let shares = workers.shares();
+        if n >= 64 * shares {
+            struct DstPtr(*mut f32);
+            // SAFETY: each share writes a disjoint range of columns.
+            unsafe impl Sync for DstPtr {}
+            impl DstPtr {
+                fn at(&self, i: usize) -> *mut f32 {
+                    unsafe { self.0.add(i) }
+                }
+            }
+            let dst_ptr = DstPtr(dst.as_mut_ptr());
+            let per_share = n.div_ceil(shares);
+            let ran = workers.run(&|share| {
+                let start = (share * per_share).min(n);
+                let end = (start + per_share).min(n);
+                let dst = unsafe { std::slice::from_raw_parts_mut(dst_ptr.at(start), end - start) };
+                let rhs = &rhs_t[start * k_in_blocks..end * k_in_blocks];
+                for (d, rhs_col) in dst.iter_mut().zip(rhs.chunks_exact(k_in_blocks)) {
+                    *d = T::vec_dot(k, rhs_col, lhs_row);
+                }
+            });
+            if ran {
+                return Ok(());
+            }
+        }
         dst[..n]
             .par_iter_mut()
             .enumerate()
