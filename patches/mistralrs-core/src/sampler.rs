@@ -309,6 +309,30 @@ fn cmp_desc_by_prob(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
     b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal)
 }
 
+/// A count `k` such that the `k - 1` largest of `probs` already sum to at least `top_p`, so
+/// top-p sampling zeroes everything past the `k` largest: selecting those (64, then 4 times
+/// more while they fall short) costs a linear pass instead of sorting the whole vocabulary,
+/// and keeps exactly the tokens a full sort keeps. Returns `probs.len()` if none is found.
+fn nucleus_bound(probs: &[f32], top_p: f32) -> usize {
+    // Margin for summing in a different order than the caller's running sum.
+    const MARGIN: f32 = 1e-4;
+    let n = probs.len();
+    let mut k = 64;
+    let mut scratch = Vec::with_capacity(n);
+    while k < n {
+        scratch.clear();
+        scratch.extend_from_slice(probs);
+        scratch.select_nth_unstable_by(k - 1, |a: &f32, b: &f32| {
+            b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal)
+        });
+        if scratch[..k - 1].iter().sum::<f32>() >= top_p + MARGIN {
+            return k;
+        }
+        k *= 4;
+    }
+    n
+}
+
 /// Returns the top-k (index, probability) pairs from `probs`, sorted in descending order.
 /// Uses partial sort (O(n) + O(k log k)) instead of full sort (O(n log n)).
 ///
@@ -809,9 +833,12 @@ impl Sampler {
         return_logprobs: bool,
         rng: Arc<Mutex<Isaac64Rng>>,
     ) -> Result<Logprobs> {
-        // Determine how many elements we need for partial sort
+        // Determine how many elements we need for partial sort. Top-p alone needs only the
+        // nucleus, not the whole vocabulary sorted.
         let k = if top_k > 0 {
             top_k as usize
+        } else if top_p > 0.0 && top_p < 1.0 {
+            nucleus_bound(probs, top_p)
         } else {
             probs.len()
         };
