@@ -435,101 +435,113 @@ where
         _ => None,
     };
 
-    FLASH_ATTN_POOL.install(|| {
-        (0..kv_tiles).into_par_iter().for_each(|tile_idx| {
-            let start = tile_idx * TILE_KV;
-            let end = (start + TILE_KV).min(kv_len);
+    let tile = |tile_idx: usize| {
+        let start = tile_idx * TILE_KV;
+        let end = (start + TILE_KV).min(kv_len);
 
-            for b_i in 0..b {
-                for h_i in 0..h {
-                    // Per‑head slope for ALiBi / NTK bias.
-                    let slope = if max_bias > 0.0 {
-                        2.0f32.powf(-max_bias * ((h_i + 1) as f32) / n2 as f32)
+        for b_i in 0..b {
+            for h_i in 0..h {
+                // Per‑head slope for ALiBi / NTK bias.
+                let slope = if max_bias > 0.0 {
+                    2.0f32.powf(-max_bias * ((h_i + 1) as f32) / n2 as f32)
+                } else {
+                    1.0
+                };
+                let k_head = h_i / rk2;
+                let v_head = h_i / rv2;
+
+                // pointers into scratch
+                let base_vk = ((tile_idx * h + h_i) * dv) as isize;
+                let base_s = (tile_idx * h + h_i) as isize;
+
+                let q_base = b_i * qstride[0] + h_i * qstride[2];
+                let q_row = &q_data[q_base..q_base + d];
+
+                // Re‑materialise the pointer from the captured usize.
+                let vkq: &mut [f32] = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        (scratch_ptr as *mut f32).add(base_vk as usize),
+                        dv,
+                    )
+                };
+                let mut s = 0f32;
+                let mut m = f32::NEG_INFINITY;
+
+                for kv_pos in start..end {
+                    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+                    {
+                        // One‑step look‑ahead prefetch of the next K and V rows.
+                        let next_pos = kv_pos + 1;
+                        if next_pos < end {
+                            let next_k_base =
+                                b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
+                            let next_v_base =
+                                b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
+                            unsafe {
+                                prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
+                                prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
+                            }
+                        }
+                    }
+                    // ---------- dot(Q,K) ----------
+                    let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
+                    let k_row = &k_data[k_base..k_base + d];
+
+                    let mut s_val = vec_dot_f32(q_row, k_row) * scale;
+
+                    if logit_softcap != 0.0 {
+                        s_val = logit_softcap * (s_val / logit_softcap).tanh();
+                    }
+                    let mask_delta = mask_info
+                        .as_ref()
+                        .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
+                        .unwrap_or(0.0);
+                    s_val += mask_delta;
+
+                    // -------- tile-local softmax ----------
+                    let m_old = m;
+                    let mut ms = 1.0;
+                    let mut vs = 1.0;
+                    if s_val > m {
+                        m = s_val;
+                        ms = (m_old - m).exp();
+                        for v in vkq.iter_mut() {
+                            *v *= ms;
+                        }
                     } else {
-                        1.0
-                    };
-                    let k_head = h_i / rk2;
-                    let v_head = h_i / rv2;
-
-                    // pointers into scratch
-                    let base_vk = ((tile_idx * h + h_i) * dv) as isize;
-                    let base_s = (tile_idx * h + h_i) as isize;
-
-                    let q_base = b_i * qstride[0] + h_i * qstride[2];
-                    let q_row = &q_data[q_base..q_base + d];
-
-                    // Re‑materialise the pointer from the captured usize.
-                    let vkq: &mut [f32] = unsafe {
-                        std::slice::from_raw_parts_mut(
-                            (scratch_ptr as *mut f32).add(base_vk as usize),
-                            dv,
-                        )
-                    };
-                    let mut s = 0f32;
-                    let mut m = f32::NEG_INFINITY;
-
-                    for kv_pos in start..end {
-                        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-                        {
-                            // One‑step look‑ahead prefetch of the next K and V rows.
-                            let next_pos = kv_pos + 1;
-                            if next_pos < end {
-                                let next_k_base =
-                                    b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                                let next_v_base =
-                                    b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
-                                unsafe {
-                                    prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                    prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
-                                }
-                            }
-                        }
-                        // ---------- dot(Q,K) ----------
-                        let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
-                        let k_row = &k_data[k_base..k_base + d];
-
-                        let mut s_val = vec_dot_f32(q_row, k_row) * scale;
-
-                        if logit_softcap != 0.0 {
-                            s_val = logit_softcap * (s_val / logit_softcap).tanh();
-                        }
-                        let mask_delta = mask_info
-                            .as_ref()
-                            .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
-                            .unwrap_or(0.0);
-                        s_val += mask_delta;
-
-                        // -------- tile-local softmax ----------
-                        let m_old = m;
-                        let mut ms = 1.0;
-                        let mut vs = 1.0;
-                        if s_val > m {
-                            m = s_val;
-                            ms = (m_old - m).exp();
-                            for v in vkq.iter_mut() {
-                                *v *= ms;
-                            }
-                        } else {
-                            vs = (s_val - m).exp();
-                        }
-
-                        // -------- add V ----------
-                        let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                        for d_i in 0..dv {
-                            vkq[d_i] += v_data[v_base + d_i].to_f32() * vs;
-                        }
-
-                        s = s * ms + vs;
+                        vs = (s_val - m).exp();
                     }
 
-                    unsafe {
-                        *((scratch_s_ptr as *mut f32).add(base_s as usize)) = s;
-                        *((scratch_m_ptr as *mut f32).add(base_s as usize)) = m;
+                    // -------- add V ----------
+                    let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                    for d_i in 0..dv {
+                        vkq[d_i] += v_data[v_base + d_i].to_f32() * vs;
                     }
+
+                    s = s * ms + vs;
+                }
+
+                unsafe {
+                    *((scratch_s_ptr as *mut f32).add(base_s as usize)) = s;
+                    *((scratch_m_ptr as *mut f32).add(base_s as usize)) = m;
                 }
             }
+        }
+    };
+    // One decoding step runs this once per layer: hand the tiles to candle's spinning row
+    // workers (the matmuls around it use them too) instead of waking a second rayon pool.
+    let workers = candle_core::quantized::row_workers::RowWorkers::global();
+    let shares = workers.shares();
+    let per_share = kv_tiles.div_ceil(shares);
+    let ran = kv_tiles >= shares
+        && workers.run(&|share| {
+            let first = (share * per_share).min(kv_tiles);
+            let last = (first + per_share).min(kv_tiles);
+            (first..last).for_each(&tile);
         });
-    });
+    if !ran {
+        FLASH_ATTN_POOL.install(|| (0..kv_tiles).into_par_iter().for_each(tile));
+    }
 
     // -------- serial reduction over tiles (per head) --------
     for b_i in 0..b {
