@@ -2265,6 +2265,16 @@ impl GgmlType for BlockQ8K {
 }
 
 // https://github.com/ggml-org/llama.cpp/blob/aa3ee0eb0b80efca126cedf9bcb4fb5864b46ce3/ggml/src/ggml-cpu/ggml-cpu.c#L1205
+/// The output of a matmul, written by several threads at once, each to its own range.
+struct DstPtr(*mut f32);
+// SAFETY: every user writes disjoint ranges and waits for all writers before reading.
+unsafe impl Sync for DstPtr {}
+impl DstPtr {
+    fn at(&self, i: usize) -> *mut f32 {
+        unsafe { self.0.add(i) }
+    }
+}
+
 pub fn matmul<T: GgmlType>(
     (m, k, n): (usize, usize, usize),
     lhs: &[f32],
@@ -2302,14 +2312,6 @@ pub fn matmul<T: GgmlType>(
         let workers = super::row_workers::RowWorkers::global();
         let shares = workers.shares();
         if n >= 64 * shares {
-            struct DstPtr(*mut f32);
-            // SAFETY: each share writes a disjoint range of columns.
-            unsafe impl Sync for DstPtr {}
-            impl DstPtr {
-                fn at(&self, i: usize) -> *mut f32 {
-                    unsafe { self.0.add(i) }
-                }
-            }
             let dst_ptr = DstPtr(dst.as_mut_ptr());
             let per_share = n.div_ceil(shares);
             let ran = workers.run(&|share| {
@@ -2343,19 +2345,43 @@ pub fn matmul<T: GgmlType>(
     // results column-major into its own chunk of `dst_t`, transposed into `dst` after.
     const TILE_COLS: usize = 16;
     let mut dst_t = vec![0f32; n * m];
-    dst_t
-        .par_chunks_mut(TILE_COLS * m)
-        .enumerate()
-        .for_each(|(tile, dst_t)| {
-            let col0 = tile * TILE_COLS;
-            let cols = dst_t.len() / m;
-            let rhs_tile = &rhs_t[col0 * k_in_blocks..(col0 + cols) * k_in_blocks];
-            for (row_idx, lhs_row) in lhs_b.chunks_exact(k_in_blocks).enumerate() {
-                for (c, rhs_col) in rhs_tile.chunks_exact(k_in_blocks).enumerate() {
-                    dst_t[c * m + row_idx] = T::vec_dot(k, rhs_col, lhs_row);
-                }
+    let tile_into = |tile: usize, dst_t: &mut [f32]| {
+        let col0 = tile * TILE_COLS;
+        let cols = dst_t.len() / m;
+        let rhs_tile = &rhs_t[col0 * k_in_blocks..(col0 + cols) * k_in_blocks];
+        for (row_idx, lhs_row) in lhs_b.chunks_exact(k_in_blocks).enumerate() {
+            for (c, rhs_col) in rhs_tile.chunks_exact(k_in_blocks).enumerate() {
+                dst_t[c * m + row_idx] = T::vec_dot(k, rhs_col, lhs_row);
             }
-        });
+        }
+    };
+    // A few rows (batched decoding) are small jobs, like single rows: same workers. Many rows
+    // (prompt processing) are big enough for rayon's work stealing to pay.
+    let tiles = n.div_ceil(TILE_COLS);
+    let workers = super::row_workers::RowWorkers::global();
+    let shares = workers.shares();
+    let ran = m <= 16 && tiles >= shares && {
+        let per_share = tiles.div_ceil(shares);
+        let len = dst_t.len();
+        let dst_ptr = DstPtr(dst_t.as_mut_ptr());
+        workers.run(&|share| {
+            let first = (share * per_share).min(tiles);
+            let last = (first + per_share).min(tiles);
+            for tile in first..last {
+                let start = tile * TILE_COLS * m;
+                let end = (start + TILE_COLS * m).min(len);
+                let chunk =
+                    unsafe { std::slice::from_raw_parts_mut(dst_ptr.at(start), end - start) };
+                tile_into(tile, chunk);
+            }
+        })
+    };
+    if !ran {
+        dst_t
+            .par_chunks_mut(TILE_COLS * m)
+            .enumerate()
+            .for_each(|(tile, dst_t)| tile_into(tile, dst_t));
+    }
     for (row_idx, dst_row) in dst[..m * n].chunks_exact_mut(n).enumerate() {
         for (col_idx, d) in dst_row.iter_mut().enumerate() {
             *d = dst_t[col_idx * m + row_idx];
