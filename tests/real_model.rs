@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 static RUNTIME: LazyLock<tokio::runtime::Runtime> =
     LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
 static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
-/// Requests batched together change the floating-point path (and so, at near ties, even greedy
-/// tokens), so these tests take turns: each one sees the model alone.
+/// These tests take turns so that each sees the model alone (the one that checks batching
+/// makes its own batch).
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn alone() -> std::sync::MutexGuard<'static, ()> {
@@ -225,4 +225,43 @@ fn one_prompt_goes_through_the_whole_pipeline() {
         }
     }
     assert!(tokens as u32 > record.rounds.len() as u32 * 2);
+}
+
+#[test]
+fn requests_decoded_in_one_batch_answer_as_they_do_alone() {
+    // Two prompts of the same length in flight together: mistral.rs decodes them as one batch
+    // (one attention call with batch size 2). Each must get the answer it gets alone.
+    let _alone = alone();
+    let model = policy();
+    let ask = |question: &'static str| {
+        let model = model.clone();
+        async move {
+            model
+                .chat(
+                    &[ChatMessage::user(question)],
+                    Sampling::greedy(24),
+                    None,
+                    CancellationToken::new(),
+                )
+                .await
+                .expect("generation")
+        }
+    };
+    let (a, b) = (
+        "Tell me one fact about cats.",
+        "Tell me one fact about dogs.",
+    );
+    let alone_a = RUNTIME.block_on(ask(a));
+    let alone_b = RUNTIME.block_on(ask(b));
+    assert_eq!(
+        alone_a.prompt_tokens, alone_b.prompt_tokens,
+        "the two prompts must be the same length to be batched"
+    );
+    assert_ne!(
+        alone_a.text, alone_b.text,
+        "different questions, different answers"
+    );
+    let (together_a, together_b) = RUNTIME.block_on(async { futures::join!(ask(a), ask(b)) });
+    assert_eq!(together_a.text, alone_a.text);
+    assert_eq!(together_b.text, alone_b.text);
 }
