@@ -2310,15 +2310,12 @@ pub fn matmul<T: GgmlType>(
     if m == 1 {
         let lhs_row = &lhs_b[..k_in_blocks];
         let workers = super::row_workers::RowWorkers::global();
-        let shares = workers.shares();
-        if n >= 64 * shares {
+        if n >= 64 * workers.shares() {
             let dst_ptr = DstPtr(dst.as_mut_ptr());
-            let per_share = n.div_ceil(shares);
-            let ran = workers.run(&|share| {
-                let start = (share * per_share).min(n);
-                let end = (start + per_share).min(n);
-                let dst = unsafe { std::slice::from_raw_parts_mut(dst_ptr.at(start), end - start) };
-                let rhs = &rhs_t[start * k_in_blocks..end * k_in_blocks];
+            let ran = workers.run_ranges(n, &|cols| {
+                let dst =
+                    unsafe { std::slice::from_raw_parts_mut(dst_ptr.at(cols.start), cols.len()) };
+                let rhs = &rhs_t[cols.start * k_in_blocks..cols.end * k_in_blocks];
                 for (d, rhs_col) in dst.iter_mut().zip(rhs.chunks_exact(k_in_blocks)) {
                     *d = T::vec_dot(k, rhs_col, lhs_row);
                 }
@@ -2358,16 +2355,11 @@ pub fn matmul<T: GgmlType>(
     // A few rows (batched decoding) are small jobs, like single rows: same workers. Many rows
     // (prompt processing) are big enough for rayon's work stealing to pay.
     let tiles = n.div_ceil(TILE_COLS);
-    let workers = super::row_workers::RowWorkers::global();
-    let shares = workers.shares();
-    let ran = m <= 16 && tiles >= shares && {
-        let per_share = tiles.div_ceil(shares);
+    let ran = m <= 16 && {
         let len = dst_t.len();
         let dst_ptr = DstPtr(dst_t.as_mut_ptr());
-        workers.run(&|share| {
-            let first = (share * per_share).min(tiles);
-            let last = (first + per_share).min(tiles);
-            for tile in first..last {
+        super::row_workers::RowWorkers::global().run_ranges(tiles, &|tile_range| {
+            for tile in tile_range {
                 let start = tile * TILE_COLS * m;
                 let end = (start + TILE_COLS * m).min(len);
                 let chunk =

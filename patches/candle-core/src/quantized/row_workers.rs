@@ -91,6 +91,20 @@ impl RowWorkers {
         self.slots.len() + 1
     }
 
+    /// Splits `0..len` into `shares()` contiguous ranges and runs `part` on each, as `run`
+    /// does (false, running nothing, when the workers are busy or `len < shares()`).
+    pub fn run_ranges(&self, len: usize, part: &(dyn Fn(std::ops::Range<usize>) + Sync)) -> bool {
+        let shares = self.shares();
+        if len < shares {
+            return false;
+        }
+        let per_share = len.div_ceil(shares);
+        self.run(&|share| {
+            let start = (share * per_share).min(len);
+            part(start..(start + per_share).min(len));
+        })
+    }
+
     /// Runs `share(0)` .. `share(shares() - 1)`, share 0 on the calling thread, and returns
     /// when all are done. Returns false without running anything when the workers are busy
     /// with another caller (or there are none), so the caller can take another path.

@@ -532,15 +532,8 @@ where
     };
     // One decoding step runs this once per layer: hand the tiles to candle's spinning row
     // workers (the matmuls around it use them too) instead of waking a second rayon pool.
-    let workers = candle_core::quantized::row_workers::RowWorkers::global();
-    let shares = workers.shares();
-    let per_share = kv_tiles.div_ceil(shares);
-    let ran = kv_tiles >= shares
-        && workers.run(&|share| {
-            let first = (share * per_share).min(kv_tiles);
-            let last = (first + per_share).min(kv_tiles);
-            (first..last).for_each(&tile);
-        });
+    let ran = candle_core::quantized::row_workers::RowWorkers::global()
+        .run_ranges(kv_tiles, &|tiles| tiles.for_each(&tile));
     if !ran {
         FLASH_ATTN_POOL.install(|| (0..kv_tiles).into_par_iter().for_each(tile));
     }
