@@ -123,6 +123,11 @@ fn determine_auto_dtype_all(devices: &[&Device]) -> candle_core::Result<DType> {
     return Ok(DType::BF16);
     #[cfg(not(feature = "accelerate"))]
     {
+        // A CPU has no half-precision arithmetic: every op on F16/BF16 tensors converts each
+        // element to f32 and back, and quantized matmuls convert their input and output.
+        if devices.iter().all(|d| d.is_cpu()) {
+            return Ok(DType::F32);
+        }
         let dev_dtypes = get_dtypes();
         for dtype in get_dtypes_non_cuda()
             .iter()
