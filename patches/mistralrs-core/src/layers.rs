@@ -19,6 +19,8 @@ use mistralrs_quant::{
 use serde::{Deserialize, Serialize};
 
 pub use crate::attention::Sdpa;
+// Public so that the attention kernels can be tested against the plain path from outside.
+pub use crate::attention::SdpaParams;
 pub use crate::layers_masker::CausalMasker;
 pub use crate::layers_utils::repeat_kv;
 use crate::{

@@ -223,6 +223,23 @@ struct MaskInfo<'a> {
 }
 
 impl<'a> MaskInfo<'a> {
+    /// The mask values of one query row for key positions `0..out.len()`, as `value` gives
+    /// them one by one: every layout ends in the key index, clamped to the last dimension.
+    fn row_into(&self, b_i: usize, h_i: usize, q_pos: usize, out: &mut [f32]) {
+        let Some(base) = mask_offset(self.dims, self.b, self.h, b_i, h_i, q_pos, 0) else {
+            out.fill(0.0);
+            return;
+        };
+        let kv_dim = self.dims.last().copied().unwrap_or(1).max(1);
+        let step = usize::from(!self.dims.is_empty());
+        for (kv_pos, o) in out.iter_mut().enumerate() {
+            *o = *self
+                .data
+                .get(base + step * kv_pos.min(kv_dim - 1))
+                .unwrap_or(&0.0);
+        }
+    }
+
     #[inline]
     fn value(&self, b_i: usize, h_i: usize, q_pos: usize, kv_pos: usize) -> f32 {
         if let Some(idx) = mask_offset(self.dims, self.b, self.h, b_i, h_i, q_pos, kv_pos) {
@@ -627,11 +644,19 @@ where
         _ => None,
     };
 
+    let mut scale_applied = scale;
+    if logit_softcap != 0.0 {
+        scale_applied /= logit_softcap;
+    }
+
+    // Each query row in two passes over its keys: first every score (skipping masked
+    // positions), then one softmax and one weighted sum of the value rows. Upstream kept an
+    // online softmax that rescaled the output row whenever the maximum grew and summed the
+    // value rows through bounds-checked indexing, which did not vectorise.
     FLASH_ATTN_POOL.install(|| {
-        out.par_chunks_mut(dv)
-            .with_min_len(64)
-            .enumerate()
-            .for_each(|(row_idx, out_chunk)| {
+        out.par_chunks_mut(dv).with_min_len(64).enumerate().for_each_init(
+            || (vec![0f32; kv_len], vec![0f32; dv]),
+            |(scores, vkq), (row_idx, out_chunk)| {
                 // Decode flat index back to (batch, head, q_pos)
                 let rows_per_batch = h * q_len;
                 let b_i = row_idx / rows_per_batch;
@@ -648,77 +673,45 @@ where
                 let k_head = h_i / rk2;
                 let v_head = h_i / rv2;
 
-                let mut vkq = vec![0f32; dv];
-                let mut s = 0.0f32;
-                let mut m = f32::NEG_INFINITY;
-
                 // Q row
                 let q_base = b_i * qstride[0] + q_pos * qstride[1] + h_i * qstride[2];
                 let q_row = &q_data[q_base..q_base + d];
 
-                for kv_pos in 0..kv_len {
-                    // -------- ping‑pong prefetch of next KV row --------
-                    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-                    {
-                        let next_pos = kv_pos + 1;
-                        if next_pos < kv_len {
-                            let next_k_base =
-                                b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                            let next_v_base =
-                                b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
-                            unsafe {
-                                prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
-                            }
-                        }
-                    }
-                    // ----------------------------------------------------
-                    // Mask (optional)
-                    let mv = mask_info
-                        .as_ref()
-                        .map(|mask| slope * mask.value(b_i, h_i, q_pos, kv_pos))
-                        .unwrap_or(0.0);
+                match &mask_info {
+                    Some(mask) => mask.row_into(b_i, h_i, q_pos, scores),
+                    None => scores.fill(0.0),
+                }
+                let mut m = f32::NEG_INFINITY;
+                for (kv_pos, s_out) in scores.iter_mut().enumerate() {
+                    let mv = slope * *s_out;
                     if mv == f32::NEG_INFINITY {
+                        *s_out = f32::NEG_INFINITY;
                         continue;
                     }
-
-                    // K row
                     let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
                     let k_row = &k_data[k_base..k_base + d];
-
-                    // dot(Q, K)
-                    let mut s_val = vec_dot_f32(q_row, k_row);
-                    let mut scale_applied = scale;
-                    if logit_softcap != 0.0 {
-                        scale_applied /= logit_softcap;
-                    }
-                    s_val *= scale_applied;
+                    let mut s_val = vec_dot_f32(q_row, k_row) * scale_applied;
                     if logit_softcap != 0.0 {
                         s_val = logit_softcap * s_val.tanh();
                     }
                     s_val += mv;
+                    *s_out = s_val;
+                    m = m.max(s_val);
+                }
 
-                    // online softmax
-                    let m_old = m;
-                    let mut ms = 1.0f32;
-                    let mut vs = 1.0f32;
-                    if s_val > m {
-                        m = s_val;
-                        ms = (m_old - m).exp();
-                        for v in vkq.iter_mut() {
-                            *v *= ms;
-                        }
-                    } else {
-                        vs = (s_val - m).exp();
+                vkq.fill(0.0);
+                let mut s = 0.0f32;
+                for (kv_pos, &s_val) in scores.iter().enumerate() {
+                    if s_val == f32::NEG_INFINITY {
+                        continue;
                     }
-
-                    // V row (strided) as f32
+                    let p = (s_val - m).exp();
+                    s += p;
                     let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                    for d_i in 0..dv {
-                        vkq[d_i] += v_data[v_base + d_i].to_f32() * vs;
+                    let v_row = &v_data[v_base..v_base + dv];
+                    for (acc, v) in vkq.iter_mut().zip(v_row) {
+                        *acc += v.to_f32() * p;
                     }
-
-                    s = s * ms + vs;
                 }
 
                 // final normalisation + downcast
@@ -726,7 +719,8 @@ where
                 for (o, v) in out_chunk.iter_mut().zip(vkq.iter()) {
                     *o = T::cast(*v * inv_s);
                 }
-            });
+            },
+        );
     });
 
     let out_shape = (b, h, q_len, dv);
