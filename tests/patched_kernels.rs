@@ -2,66 +2,25 @@
 //! multiplied in one tiled pass must give exactly what multiplying each row alone gives, and both
 //! must match a plain f32 matmul of the dequantized weights. mistral.rs's CPU attention, for
 //! prompts (many query rows) and for batched decoding steps (one row per sequence): it must
-//! match mistral.rs's plain attention path (candle matmul and softmax).
+//! match attention computed in f64.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
 
-/// Deterministic values in [-0.5, 0.5).
-fn values(len: usize, seed: usize) -> Vec<f32> {
-    (0..len)
-        .map(|i| ((i.wrapping_mul(7919).wrapping_add(seed * 104_729)) % 1000) as f32 / 1000.0 - 0.5)
-        .collect()
-}
-
-fn check(dtype: GgmlDType, m: usize, k: usize, n: usize) {
-    let cpu = &Device::Cpu;
-    let w = Tensor::from_vec(values(n * k, 1), (n, k), cpu).unwrap();
-    let q = QTensor::quantize(&w, dtype).unwrap();
-    let dequantized = q.dequantize(cpu).unwrap();
-    let mm = QMatMul::from_qtensor(q).unwrap();
-    let x = Tensor::from_vec(values(m * k, 2), (m, k), cpu).unwrap();
-
-    let batched: Vec<Vec<f32>> = mm.forward(&x).unwrap().to_vec2().unwrap();
-    assert_eq!(batched.len(), m);
-    for (row, got) in batched.iter().enumerate() {
-        let alone: Vec<Vec<f32>> = mm
-            .forward(&x.narrow(0, row, 1).unwrap())
-            .unwrap()
-            .to_vec2()
-            .unwrap();
-        assert_eq!(
-            got, &alone[0],
-            "{dtype:?} {m}x{k}x{n}: row {row} differs batched vs alone"
-        );
-    }
-
-    // Against f32: the activations are quantized to 8 bits too, so allow a small error
-    // relative to the size of the terms.
-    let reference: Vec<Vec<f32>> = x
-        .matmul(&dequantized.t().unwrap())
-        .unwrap()
-        .to_vec2()
-        .unwrap();
-    let scale = (k as f32).sqrt() * 0.25;
-    for (row, (got, want)) in batched.iter().zip(&reference).enumerate() {
-        for (col, (g, w)) in got.iter().zip(want).enumerate() {
-            assert!(
-                (g - w).abs() <= 0.02 * scale,
-                "{dtype:?} {m}x{k}x{n}: [{row},{col}] = {g}, f32 reference {w}"
-            );
-        }
-    }
-}
+#[path = "kernels/matmul_check.rs"]
+mod matmul_check;
+use matmul_check::{check, values};
 
 #[test]
 fn batched_rows_equal_single_rows_and_match_f32() {
     for dtype in [GgmlDType::Q8_0, GgmlDType::Q4_1, GgmlDType::Q4_0] {
-        // One row (decoding), a few rows (batched decoding), many rows with a column count
-        // that is not a multiple of the 16-column tile, and a tiny matrix.
+        // One row (decoding), a few rows (batched decoding), many rows (with a row count and
+        // a column count that are not multiples of the 4x2 kernel or the 16-column tile),
+        // and a tiny matrix.
         check(dtype, 1, 576, 1536);
         check(dtype, 8, 576, 192);
         check(dtype, 37, 1536, 200);
+        check(dtype, 130, 576, 201);
         check(dtype, 3, 64, 5);
     }
 }
@@ -182,4 +141,54 @@ fn attention_for_batched_decoding_matches_f64() {
     // Several sequences in one decoding step, each with its own keys and values.
     check_attention(1, 1, 40);
     check_attention(3, 1, 130);
+}
+
+#[test]
+fn q8_0_quantization_rounds_as_the_scalar_code() {
+    // The AVX2 quantizer must give the blocks the scalar code gives: scale = largest magnitude
+    // / 127, values rounded half away from zero. The first block has scale exactly 1, so the
+    // halves are exact ties; the others are ordinary values and an all-zero block.
+    let mut xs: Vec<f32> = (0..32).map(|i| (i as f32 - 16.0) + 0.5).collect();
+    xs[0] = 127.0;
+    xs.extend(values(64, 9).iter().map(|v| v * 7.3));
+    xs.extend([0.0; 32]);
+    let cpu = &Device::Cpu;
+    let q = QTensor::quantize(
+        &Tensor::from_vec(xs.clone(), (1, xs.len()), cpu).unwrap(),
+        GgmlDType::Q8_0,
+    )
+    .unwrap();
+    let got: Vec<f32> = q
+        .dequantize(cpu)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    let want: Vec<f32> = xs
+        .chunks(32)
+        .flat_map(|block| {
+            let amax = block.iter().fold(0f32, |a, x| a.max(x.abs()));
+            let d = amax / 127.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            let d16 = half_round_trip(d);
+            block
+                .iter()
+                .map(move |x| (x * id).round() * d16)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(got, want);
+    // -14.5, -13.5, -12.5: ties, away from zero.
+    assert_eq!(&got[..4], &[127.0, -15.0, -14.0, -13.0]);
+}
+
+/// `x` stored as f16 and read back, as a block scale is.
+fn half_round_trip(x: f32) -> f32 {
+    let t = Tensor::new(&[x], &Device::Cpu).unwrap();
+    let t = t.to_dtype(candle_core::DType::F16).unwrap();
+    t.to_dtype(candle_core::DType::F32)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()[0]
 }

@@ -667,3 +667,171 @@ pub(crate) fn vec_dot_q8k_q8k(n: usize, xs: &[BlockQ8K], ys: &[BlockQ8K]) -> f32
         hsum_float_8(acc)
     }
 }
+
+/// One tile of a Q8_0 matmul of many rows (prompt processing): the weight columns `rhs` (each
+/// `k_blocks` blocks) times every row of `lhs`, written column-major, `dst_t[c * m + r]`.
+///
+/// Each output is computed exactly as `vec_dot_q8_0_q8_0` computes it (same integer dot
+/// products, same scale products, same order of additions), so results are bit-identical to
+/// one row at a time. What changes is the order of the work: 4 rows times 2 columns at once, so
+/// that each loaded weight block and its absolute value serve 4 rows, each activation block
+/// serves 2 columns, and 8 independent accumulators keep the units busy. The scales are
+/// converted from f16 once per tile and row group instead of once per block pair. With
+/// AVX-VNNI (checked at run time) one `vpdpbusd` replaces `vpmaddubsw` + `vpmaddwd`, with the
+/// same integer result.
+pub(crate) fn matmul_tile_q8_0(
+    k_blocks: usize,
+    rhs: &[BlockQ8_0],
+    lhs: &[BlockQ8_0],
+    m: usize,
+    dst_t: &mut [f32],
+) {
+    static VNNI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    // `CANDLE_AVX_VNNI=0` keeps the AVX2 instructions, for comparison and for testing them on a
+    // CPU that has VNNI.
+    let vnni = *VNNI.get_or_init(|| {
+        std::is_x86_feature_detected!("avxvnni")
+            && std::env::var_os("CANDLE_AVX_VNNI").is_none_or(|v| v != "0")
+    });
+    unsafe {
+        if vnni {
+            matmul_tile_q8_0_vnni(k_blocks, rhs, lhs, m, dst_t)
+        } else {
+            matmul_tile_q8_0_body::<false>(k_blocks, rhs, lhs, m, dst_t)
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma,avxvnni")]
+unsafe fn matmul_tile_q8_0_vnni(
+    k_blocks: usize,
+    rhs: &[BlockQ8_0],
+    lhs: &[BlockQ8_0],
+    m: usize,
+    dst_t: &mut [f32],
+) {
+    matmul_tile_q8_0_body::<true>(k_blocks, rhs, lhs, m, dst_t)
+}
+
+#[inline(always)]
+unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
+    k_blocks: usize,
+    rhs: &[BlockQ8_0],
+    lhs: &[BlockQ8_0],
+    m: usize,
+    dst_t: &mut [f32],
+) {
+    const ROWS: usize = 4;
+    const COLS: usize = 2;
+    let kb = k_blocks;
+    let cols = rhs.len() / kb;
+    let n = kb * QK8_0;
+    let dw: Vec<f32> = rhs.iter().map(|b| f16::to_f32(b.d)).collect();
+    let mut da = vec![0f32; ROWS * kb];
+
+    // The integer dot product of |w| and a with w's signs, as 8 floats (as
+    // `mul_sum_i8_pairs_float` gives it).
+    #[inline(always)]
+    unsafe fn dot<const VNNI: bool>(aw: __m256i, sa: __m256i) -> __m256 {
+        if VNNI {
+            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw, sa))
+        } else {
+            mul_sum_us8_pairs_float(aw, sa)
+        }
+    }
+    let load = |b: &BlockQ8_0| _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i);
+
+    let full_rows = m / ROWS * ROWS;
+    let full_cols = cols / COLS * COLS;
+    for r0 in (0..full_rows).step_by(ROWS) {
+        let rows = &lhs[r0 * kb..(r0 + ROWS) * kb];
+        for (d, b) in da.iter_mut().zip(rows) {
+            *d = f16::to_f32(b.d);
+        }
+        for c0 in (0..full_cols).step_by(COLS) {
+            let mut acc = [[_mm256_setzero_ps(); COLS]; ROWS];
+            for blk in 0..kb {
+                let w = [load(&rhs[c0 * kb + blk]), load(&rhs[(c0 + 1) * kb + blk])];
+                let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
+                let dw_b = [
+                    _mm256_set1_ps(dw[c0 * kb + blk]),
+                    _mm256_set1_ps(dw[(c0 + 1) * kb + blk]),
+                ];
+                for r in 0..ROWS {
+                    let a = load(&rows[r * kb + blk]);
+                    let da_b = _mm256_set1_ps(da[r * kb + blk]);
+                    for c in 0..COLS {
+                        let q = dot::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
+                        let d = _mm256_mul_ps(dw_b[c], da_b);
+                        acc[r][c] = _mm256_fmadd_ps(d, q, acc[r][c]);
+                    }
+                }
+            }
+            for (r, acc_r) in acc.iter().enumerate() {
+                for (c, &acc_rc) in acc_r.iter().enumerate() {
+                    dst_t[(c0 + c) * m + r0 + r] = hsum_float_8(acc_rc);
+                }
+            }
+        }
+        // A last odd column.
+        for c in full_cols..cols {
+            for r in r0..r0 + ROWS {
+                let rhs_col = &rhs[c * kb..(c + 1) * kb];
+                dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
+            }
+        }
+    }
+    // The last rows (fewer than 4).
+    for r in full_rows..m {
+        for c in 0..cols {
+            let rhs_col = &rhs[c * kb..(c + 1) * kb];
+            dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
+        }
+    }
+}
+
+/// `BlockQ8_0::from_float` with AVX2: the same scale (largest magnitude / 127) and the same
+/// rounding (half away from zero, as `f32::round`), so the same blocks as the scalar code.
+#[inline(always)]
+pub(crate) fn quantize_row_q8_0(xs: &[f32], ys: &mut [BlockQ8_0]) {
+    debug_assert_eq!(xs.len(), ys.len() * QK8_0);
+    unsafe {
+        let sign_bit = _mm256_set1_ps(-0.0);
+        // The largest float below 0.5: adding it with the sign of x and truncating rounds
+        // half away from zero without ever rounding x + 0.5 up past the next integer.
+        let below_half = _mm256_set1_ps(0.49999997);
+        // packs_epi32 and packs_epi16 interleave 128-bit lanes; this puts the bytes back.
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        for (y, x) in ys.iter_mut().zip(xs.chunks_exact(QK8_0)) {
+            let p = x.as_ptr();
+            let v = [
+                _mm256_loadu_ps(p),
+                _mm256_loadu_ps(p.add(8)),
+                _mm256_loadu_ps(p.add(16)),
+                _mm256_loadu_ps(p.add(24)),
+            ];
+            let abs = |v: __m256| _mm256_andnot_ps(sign_bit, v);
+            let m = _mm256_max_ps(
+                _mm256_max_ps(abs(v[0]), abs(v[1])),
+                _mm256_max_ps(abs(v[2]), abs(v[3])),
+            );
+            let m = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+            let m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+            let m = _mm_max_ss(m, _mm_movehdup_ps(m));
+            let amax = _mm_cvtss_f32(m);
+            let d = amax / ((1 << 7) - 1) as f32;
+            let id = if d != 0f32 { 1. / d } else { 0. };
+            y.d = f16::from_f32(d);
+            let id = _mm256_set1_ps(id);
+            let q = |v: __m256| {
+                let s = _mm256_mul_ps(v, id);
+                let s = _mm256_add_ps(s, _mm256_or_ps(_mm256_and_ps(s, sign_bit), below_half));
+                _mm256_cvttps_epi32(s)
+            };
+            let i01 = _mm256_packs_epi32(q(v[0]), q(v[1]));
+            let i23 = _mm256_packs_epi32(q(v[2]), q(v[3]));
+            let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i01, i23), order);
+            _mm256_storeu_si256(y.qs.as_mut_ptr() as *mut __m256i, bytes);
+        }
+    }
+}

@@ -52,6 +52,18 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
 
     /// Generic implementation of the dot product without simd optimizations.
     fn vec_dot_unopt(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32;
+
+    /// The weight columns `rhs` (each `k` values) times every one of the `m` rows of `lhs`,
+    /// written column-major: `dst_t[c * m + r]`. Each result must be exactly what `vec_dot`
+    /// gives for that column and row; types with a faster kernel for many rows override it.
+    fn matmul_tile(k: usize, rhs: &[Self], lhs: &[Self::VecDotType], m: usize, dst_t: &mut [f32]) {
+        let k_in_blocks = k.div_ceil(Self::BLCK_SIZE);
+        for (row_idx, lhs_row) in lhs.chunks_exact(k_in_blocks).take(m).enumerate() {
+            for (c, rhs_col) in rhs.chunks_exact(k_in_blocks).enumerate() {
+                dst_t[c * m + row_idx] = Self::vec_dot(k, rhs_col, lhs_row);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -614,6 +626,7 @@ impl GgmlType for BlockQ8_0 {
         }
     }
 
+    #[allow(unreachable_code)]
     fn from_float(xs: &[f32], ys: &mut [Self]) {
         // quantize_row_q8_0
         let k = xs.len();
@@ -630,6 +643,8 @@ impl GgmlType for BlockQ8_0 {
             ys.len(),
             Self::BLCK_SIZE
         );
+        #[cfg(target_feature = "avx2")]
+        return super::avx::quantize_row_q8_0(xs, ys);
         for (i, ys) in ys.iter_mut().enumerate() {
             let mut amax = 0f32;
             let xs = &xs[i * Self::BLCK_SIZE..(i + 1) * Self::BLCK_SIZE];
@@ -643,6 +658,11 @@ impl GgmlType for BlockQ8_0 {
                 *y = f32::round(x * id) as i8
             }
         }
+    }
+
+    #[cfg(target_feature = "avx2")]
+    fn matmul_tile(k: usize, rhs: &[Self], lhs: &[Self], m: usize, dst_t: &mut [f32]) {
+        super::avx::matmul_tile_q8_0(k.div_ceil(Self::BLCK_SIZE), rhs, lhs, m, dst_t)
     }
 
     #[allow(unreachable_code)]
@@ -2346,11 +2366,7 @@ pub fn matmul<T: GgmlType>(
         let col0 = tile * TILE_COLS;
         let cols = dst_t.len() / m;
         let rhs_tile = &rhs_t[col0 * k_in_blocks..(col0 + cols) * k_in_blocks];
-        for (row_idx, lhs_row) in lhs_b.chunks_exact(k_in_blocks).enumerate() {
-            for (c, rhs_col) in rhs_tile.chunks_exact(k_in_blocks).enumerate() {
-                dst_t[c * m + row_idx] = T::vec_dot(k, rhs_col, lhs_row);
-            }
-        }
+        T::matmul_tile(k, rhs_tile, &lhs_b, m, dst_t);
     };
     // A few rows (batched decoding) are small jobs, like single rows: same workers. Many rows
     // (prompt processing) are big enough for rayon's work stealing to pay.
