@@ -2258,6 +2258,16 @@ impl RotaryEmbedding {
             candle_nn::rotary_emb::rope_i
         };
 
+        if seq_len == 1
+            && q.device().is_cpu()
+            && [q.dtype(), k.dtype(), self.cos.dtype()] == [DType::F32; 3]
+        {
+            return Ok((
+                self.rope_one_position_cpu(q, seqlen_offsets)?,
+                self.rope_one_position_cpu(k, seqlen_offsets)?,
+            ));
+        }
+
         if cfg!(feature = "cuda") && qh == kh {
             let (cos, sin) = if seqlen_offsets.len() == 1 {
                 (
@@ -2313,6 +2323,43 @@ impl RotaryEmbedding {
             }
             Ok((Tensor::cat(&q_embeds, 0)?, Tensor::cat(&k_embeds, 0)?))
         }
+    }
+}
+
+impl RotaryEmbedding {
+    /// The rotation of a decoding step on the CPU (one position per sequence, `x` of shape
+    /// (batch, heads, 1, head_dim)), on the calling thread. candle's kernel splits even these
+    /// few hundred numbers over rayon's pool, so a decoding step paid thread wake-ups and a
+    /// sleep on a latch twice per layer. Same arithmetic as candle's `rope` / `rope_i`.
+    fn rope_one_position_cpu(&self, x: &Tensor, seqlen_offsets: &[usize]) -> Result<Tensor> {
+        let (b_sz, heads, _, dim) = x.dims4()?;
+        let half = dim / 2;
+        let xs = x.flatten_all()?.to_vec1::<f32>()?;
+        let mut out = vec![0f32; xs.len()];
+        for b in 0..b_sz {
+            let pos = seqlen_offsets
+                .get(b)
+                .or(seqlen_offsets.first())
+                .copied()
+                .unwrap_or(0);
+            let cos = self.cos.i(pos)?.to_vec1::<f32>()?;
+            let sin = self.sin.i(pos)?.to_vec1::<f32>()?;
+            let rows = xs[b * heads * dim..(b + 1) * heads * dim].chunks_exact(dim);
+            let outs = out[b * heads * dim..(b + 1) * heads * dim].chunks_exact_mut(dim);
+            for (x, o) in rows.zip(outs) {
+                for i in 0..half {
+                    // Pairs: halves (GPT-NeoX) or neighbours (interleaved).
+                    let (i1, i2) = if self.is_gpt_neox {
+                        (i, i + half)
+                    } else {
+                        (2 * i, 2 * i + 1)
+                    };
+                    o[i1] = x[i1] * cos[i] - x[i2] * sin[i];
+                    o[i2] = x[i1] * sin[i] + x[i2] * cos[i];
+                }
+            }
+        }
+        Tensor::from_vec(out, (b_sz, heads, 1, dim), x.device())
     }
 }
 
