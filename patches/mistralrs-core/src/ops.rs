@@ -751,6 +751,24 @@ pub fn apply_triangular(xs: &Tensor, diagonal: isize, upper: bool) -> Result<Ten
 /// - Metal: Native Metal kernel
 /// - CPU: Rayon-parallelized implementation
 pub fn mul_and_act(a: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
+    // A decoding step's few thousand values on the CPU: on the calling thread. The fused
+    // kernel splits every call over rayon's pool, so a decoding step of a small model paid a
+    // thread wake-up and a sleep on a latch for it in every layer. Same arithmetic.
+    if a.device().is_cpu()
+        && [a.dtype(), b.dtype()] == [DType::F32; 2]
+        && matches!(act, Activation::Silu | Activation::Swish)
+        && a.shape() == b.shape()
+        && a.elem_count() <= 32 * 1024
+    {
+        let xs = a.flatten_all()?.to_vec1::<f32>()?;
+        let ys = b.flatten_all()?.to_vec1::<f32>()?;
+        let out: Vec<f32> = xs
+            .iter()
+            .zip(&ys)
+            .map(|(&x, &y)| x / (1.0 + (-x).exp()) * y)
+            .collect();
+        return Tensor::from_vec(out, a.shape(), a.device());
+    }
     // Check if we can use the fused kernel (works on CUDA, Metal, and CPU)
     if matches!(a.dtype(), DType::F16 | DType::BF16 | DType::F32) && a.dtype() == b.dtype() {
         // Map Activation to GluActivationType
