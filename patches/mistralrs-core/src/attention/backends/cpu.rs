@@ -10,31 +10,6 @@ use rayon::ThreadPool;
 use std::sync::LazyLock;
 use std::{f32, iter::Sum};
 
-// Optional hardware prefetch for ping‑pong style scheduling.
-#[cfg(target_arch = "x86_64")]
-use core::arch::x86_64::_mm_prefetch;
-
-// --- portable wrapper around architecture‑specific prefetch -------------
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn prefetch(addr: *const u8) {
-    _mm_prefetch(addr as *const i8, core::arch::x86_64::_MM_HINT_T0);
-}
-
-#[cfg(target_arch = "aarch64")]
-#[inline(always)]
-unsafe fn prefetch(addr: *const u8) {
-    core::arch::asm!(
-        "prfm pldl1keep, [{0}]",
-        in(reg) addr,
-        options(readonly, nostack, preserves_flags)
-    );
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[inline(always)]
-unsafe fn prefetch(_addr: *const u8) {}
-// -----------------------------------------------------------------------
 
 use crate::attention::SdpaParams;
 
@@ -483,26 +458,13 @@ where
                         dv,
                     )
                 };
-                let mut s = 0f32;
+                // The tile's scores first, then one softmax and one weighted sum of the value
+                // rows by slices (vectorised). Upstream kept an online softmax per key that
+                // rescaled the row whenever the maximum grew, and summed the value rows
+                // through bounds-checked indexing, which did not vectorise.
+                let mut scores = [f32::NEG_INFINITY; TILE_KV];
                 let mut m = f32::NEG_INFINITY;
-
-                for kv_pos in start..end {
-                    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-                    {
-                        // One‑step look‑ahead prefetch of the next K and V rows.
-                        let next_pos = kv_pos + 1;
-                        if next_pos < end {
-                            let next_k_base =
-                                b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                            let next_v_base =
-                                b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
-                            unsafe {
-                                prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
-                            }
-                        }
-                    }
-                    // ---------- dot(Q,K) ----------
+                for (score, kv_pos) in scores.iter_mut().zip(start..end) {
                     let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
                     let k_row = &k_data[k_base..k_base + d];
 
@@ -516,28 +478,22 @@ where
                         .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
                         .unwrap_or(0.0);
                     s_val += mask_delta;
+                    *score = s_val;
+                    m = m.max(s_val);
+                }
 
-                    // -------- tile-local softmax ----------
-                    let m_old = m;
-                    let mut ms = 1.0;
-                    let mut vs = 1.0;
-                    if s_val > m {
-                        m = s_val;
-                        ms = (m_old - m).exp();
-                        for v in vkq.iter_mut() {
-                            *v *= ms;
+                vkq.fill(0.0);
+                let mut s = 0f32;
+                if m > f32::NEG_INFINITY {
+                    for (&score, kv_pos) in scores.iter().zip(start..end) {
+                        let p = (score - m).exp();
+                        s += p;
+                        let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                        let v_row = &v_data[v_base..v_base + dv];
+                        for (acc, v) in vkq.iter_mut().zip(v_row) {
+                            *acc += v.to_f32() * p;
                         }
-                    } else {
-                        vs = (s_val - m).exp();
                     }
-
-                    // -------- add V ----------
-                    let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                    for d_i in 0..dv {
-                        vkq[d_i] += v_data[v_base + d_i].to_f32() * vs;
-                    }
-
-                    s = s * ms + vs;
                 }
 
                 unsafe {
