@@ -13,30 +13,20 @@ use std::time::Instant;
 use async_trait::async_trait;
 use either::Either;
 use mistralrs::{
-    cross_entropy_loss, Constraint, DType, Device, GgufModelBuilder, Model, NormalRequest, Request,
-    RequestBuilder, RequestMessage, Response, ResponseOk, SamplingParams, Tensor, TextMessageRole,
+    GgufModelBuilder, Model, RequestBuilder, Response, SamplingParams, TextMessageRole,
     TextMessages, TokenSource,
 };
 use tokio_util::sync::CancellationToken;
 
+pub use super::mistralrs_logits::TextScore;
 use super::{
     Backend, ChatMessage, FinishReason, Generation, ModelError, ModelInfo, Role, Sampling,
     TokenSink,
 };
 
-/// How a model reads a fixed text (see [`MistralRsBackend::score_text`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TextScore {
-    pub perplexity: f64,
-    /// The text's tokens.
-    pub tokens: Vec<u32>,
-    /// The most likely token after each prefix `tokens[..=i]` (one fewer than `tokens`).
-    pub predicted: Vec<u32>,
-}
-
 /// A GGUF model loaded by mistral.rs.
 pub struct MistralRsBackend {
-    model: Arc<Model>,
+    pub(super) model: Arc<Model>,
     info: ModelInfo,
 }
 
@@ -97,93 +87,7 @@ impl MistralRsBackend {
         })
     }
 
-    /// Scores `text` in one prefill from raw logits: its perplexity (exp of the mean negative
-    /// log-likelihood of each token after the first) and the model's most likely next token at
-    /// each position. For comparing weights on a fixed text.
-    pub async fn score_text(&self, text: &str) -> Result<TextScore, ModelError> {
-        let tokens = self.tokens(Either::Right(text.to_string()), false).await?;
-        if tokens.len() < 2 {
-            return Err(backend_err("scoring needs a text of at least two tokens"));
-        }
-        let chunks = self.raw_logits(tokens.clone(), 0).await?;
-        let logits = chunks
-            .first()
-            .ok_or_else(|| backend_err("no logits returned"))?
-            .to_dtype(DType::F32)
-            .map_err(backend_err)?;
-        let positions = logits.dim(0).map_err(backend_err)?;
-        if positions != tokens.len() {
-            return Err(backend_err(format!(
-                "expected logits for {} positions, got {positions}",
-                tokens.len()
-            )));
-        }
-        let predicting = logits
-            .narrow(0, 0, positions - 1)
-            .and_then(|t| t.contiguous())
-            .map_err(backend_err)?;
-        let labels =
-            Tensor::from_slice(&tokens[1..], positions - 1, &Device::Cpu).map_err(backend_err)?;
-        let loss = cross_entropy_loss(&predicting, &labels)
-            .and_then(|l| l.to_scalar::<f32>())
-            .map_err(backend_err)?;
-        let predicted = predicting
-            .argmax(1)
-            .and_then(|t| t.to_vec1::<u32>())
-            .map_err(backend_err)?;
-        Ok(TextScore {
-            perplexity: f64::from(loss).exp(),
-            tokens,
-            predicted,
-        })
-    }
-
-    /// Sends `tokens` as a completion request asking for raw logits (`max_len` 0: the prompt's
-    /// logits only); returns the logits chunks.
-    async fn raw_logits(
-        &self,
-        tokens: Vec<u32>,
-        max_len: usize,
-    ) -> Result<Vec<Tensor>, ModelError> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-        let request = Request::Normal(Box::new(NormalRequest {
-            messages: RequestMessage::CompletionTokens(tokens),
-            sampling_params: SamplingParams {
-                max_len: Some(max_len),
-                ..SamplingParams::deterministic()
-            },
-            response: tx,
-            return_logprobs: false,
-            is_streaming: false,
-            id: 0,
-            constraint: Constraint::None,
-            suffix: None,
-            tools: None,
-            tool_choice: None,
-            logits_processors: None,
-            return_raw_logits: true,
-            web_search_options: None,
-            model_id: None,
-            truncate_sequence: false,
-        }));
-        self.model
-            .inner()
-            .get_sender(None)
-            .map_err(backend_err)?
-            .send(request)
-            .await
-            .map_err(backend_err)?;
-        let response = rx
-            .recv()
-            .await
-            .ok_or_else(|| backend_err("engine closed the channel"))?;
-        match response.as_result().map_err(backend_err)? {
-            ResponseOk::Raw { logits_chunks, .. } => Ok(logits_chunks),
-            _ => Err(backend_err("expected raw logits")),
-        }
-    }
-
-    fn text_messages(messages: &[ChatMessage]) -> TextMessages {
+    pub(super) fn text_messages(messages: &[ChatMessage]) -> TextMessages {
         messages.iter().fold(TextMessages::new(), |m, msg| {
             let role = match msg.role {
                 Role::System => TextMessageRole::System,
@@ -211,7 +115,7 @@ impl MistralRsBackend {
         }
     }
 
-    async fn tokens(
+    pub(super) async fn tokens(
         &self,
         text: Either<TextMessages, String>,
         generation_prompt: bool,
@@ -223,7 +127,7 @@ impl MistralRsBackend {
     }
 }
 
-fn backend_err(e: impl std::fmt::Display) -> ModelError {
+pub(super) fn backend_err(e: impl std::fmt::Display) -> ModelError {
     ModelError::Backend(e.to_string())
 }
 
@@ -317,48 +221,13 @@ impl Backend for MistralRsBackend {
         assistant_prefix: &str,
         options: &[&str],
     ) -> Result<Vec<f64>, ModelError> {
-        let mut tokens = self
-            .tokens(Either::Left(Self::text_messages(messages)), true)
+        let (tokens, option_ids) = self
+            .option_prompt(messages, assistant_prefix, options)
             .await?;
-        tokens.extend(
-            self.tokens(Either::Right(assistant_prefix.to_string()), false)
-                .await?,
-        );
-        let mut option_ids = Vec::with_capacity(options.len());
-        for option in options {
-            let ids = self
-                .tokens(Either::Right(option.to_string()), false)
-                .await?;
-            let first = *ids
-                .first()
-                .ok_or_else(|| ModelError::Backend(format!("option {option:?} has no tokens")))?;
-            option_ids.push(first as usize);
-        }
-        let logits_chunks = self.raw_logits(tokens, 1).await?;
-        let last = logits_chunks
-            .last()
-            .ok_or_else(|| backend_err("no logits returned"))?;
-        let last = last.to_dtype(DType::F32).map_err(backend_err)?;
-        let row = match last.rank() {
-            1 => last,
-            _ => {
-                let flat = last.flatten_to(last.rank() - 2).map_err(backend_err)?;
-                let n = flat.dim(0).map_err(backend_err)?;
-                flat.get(n - 1).map_err(backend_err)?
-            }
-        };
-        let logits: Vec<f32> = row.to_vec1().map_err(backend_err)?;
-        let picked: Vec<f64> = option_ids
-            .iter()
-            .map(|&i| {
-                logits
-                    .get(i)
-                    .copied()
-                    .map(f64::from)
-                    .ok_or_else(|| backend_err("option token outside vocabulary"))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(softmax(&picked))
+        let picked = self.next_token_logits(tokens, option_ids).await?;
+        Ok(softmax(
+            &picked.into_iter().map(f64::from).collect::<Vec<_>>(),
+        ))
     }
 }
 

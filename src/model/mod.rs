@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod gguf;
 pub mod loader;
 pub mod mistralrs_backend;
+mod mistralrs_logits;
 pub mod requantize;
 pub mod scripted;
 
