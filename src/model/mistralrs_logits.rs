@@ -77,15 +77,7 @@ impl MistralRsBackend {
             }
         };
         let logits: Vec<f32> = row.to_vec1().map_err(backend_err)?;
-        option_ids
-            .iter()
-            .map(|&i| {
-                logits
-                    .get(i)
-                    .copied()
-                    .ok_or_else(|| backend_err("option token outside vocabulary"))
-            })
-            .collect()
+        pick(&logits, &option_ids).map_err(backend_err)
     }
 
     /// The option logits of [`Backend::option_probabilities`](super::Backend), before the
@@ -148,38 +140,7 @@ impl MistralRsBackend {
         tokens: Vec<u32>,
         max_len: usize,
     ) -> Result<Vec<Tensor>, ModelError> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-        let request = Request::Normal(Box::new(NormalRequest {
-            messages: RequestMessage::CompletionTokens(tokens),
-            sampling_params: SamplingParams {
-                max_len: Some(max_len),
-                ..SamplingParams::deterministic()
-            },
-            response: tx,
-            return_logprobs: false,
-            is_streaming: false,
-            id: 0,
-            constraint: Constraint::None,
-            suffix: None,
-            tools: None,
-            tool_choice: None,
-            logits_processors: None,
-            return_raw_logits: true,
-            web_search_options: None,
-            model_id: None,
-            truncate_sequence: false,
-        }));
-        self.model
-            .inner()
-            .get_sender(None)
-            .map_err(backend_err)?
-            .send(request)
-            .await
-            .map_err(backend_err)?;
-        let response = rx
-            .recv()
-            .await
-            .ok_or_else(|| backend_err("engine closed the channel"))?;
+        let response = self.send_tokens(tokens, max_len, true, None).await?;
         match response.as_result().map_err(backend_err)? {
             ResponseOk::Raw { logits_chunks, .. } => Ok(logits_chunks),
             _ => Err(backend_err("expected raw logits")),
@@ -202,21 +163,39 @@ impl MistralRsBackend {
                 .to_dtype(DType::F32)
                 .and_then(|l| l.to_vec1::<f32>())
                 .map_err(|e| e.to_string())
-                .and_then(|all| {
-                    ids.iter()
-                        .map(|&i| all.get(i).copied().ok_or("option token outside vocabulary"))
-                        .collect::<Result<Vec<f32>, _>>()
-                        .map_err(str::to_string)
-                });
+                .and_then(|all| pick(&all, &ids));
             let mut slot = sink.lock().unwrap_or_else(|e| e.into_inner());
             slot.get_or_insert(picked);
             Ok(logits.clone())
         };
+        let processor: Arc<dyn CustomLogitsProcessor> = Arc::new(read);
+        match self.send_tokens(tokens, 1, false, Some(processor)).await? {
+            Response::InternalError(e) | Response::ValidationError(e) => {
+                return Err(backend_err(e))
+            }
+            Response::CompletionModelError(e, _) => return Err(backend_err(e)),
+            _ => {}
+        }
+        let picked = seen.lock().unwrap_or_else(|e| e.into_inner()).take();
+        picked
+            .ok_or_else(|| backend_err("the engine did not sample"))?
+            .map_err(backend_err)
+    }
+
+    /// Sends `tokens` as a greedy completion request of at most `max_len` tokens and returns
+    /// the engine's (one, non-streamed) response.
+    async fn send_tokens(
+        &self,
+        tokens: Vec<u32>,
+        max_len: usize,
+        return_raw_logits: bool,
+        processor: Option<Arc<dyn CustomLogitsProcessor>>,
+    ) -> Result<Response, ModelError> {
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         let request = Request::Normal(Box::new(NormalRequest {
             messages: RequestMessage::CompletionTokens(tokens),
             sampling_params: SamplingParams {
-                max_len: Some(1),
+                max_len: Some(max_len),
                 ..SamplingParams::deterministic()
             },
             response: tx,
@@ -227,8 +206,8 @@ impl MistralRsBackend {
             suffix: None,
             tools: None,
             tool_choice: None,
-            logits_processors: Some(vec![Arc::new(read) as Arc<dyn CustomLogitsProcessor>]),
-            return_raw_logits: false,
+            logits_processors: processor.map(|p| vec![p]),
+            return_raw_logits,
             web_search_options: None,
             model_id: None,
             truncate_sequence: false,
@@ -240,17 +219,20 @@ impl MistralRsBackend {
             .send(request)
             .await
             .map_err(backend_err)?;
-        match rx.recv().await {
-            Some(Response::InternalError(e) | Response::ValidationError(e)) => {
-                return Err(backend_err(e))
-            }
-            Some(Response::CompletionModelError(e, _)) => return Err(backend_err(e)),
-            Some(_) => {}
-            None => return Err(backend_err("engine closed the channel")),
-        }
-        let picked = seen.lock().unwrap_or_else(|e| e.into_inner()).take();
-        picked
-            .ok_or_else(|| backend_err("the engine did not sample"))?
-            .map_err(backend_err)
+        rx.recv()
+            .await
+            .ok_or_else(|| backend_err("engine closed the channel"))
     }
+}
+
+/// The logits of the options' tokens.
+fn pick(logits: &[f32], ids: &[usize]) -> Result<Vec<f32>, String> {
+    ids.iter()
+        .map(|&i| {
+            logits
+                .get(i)
+                .copied()
+                .ok_or_else(|| format!("option token {i} outside the vocabulary"))
+        })
+        .collect()
 }
