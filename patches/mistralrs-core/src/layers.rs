@@ -2262,10 +2262,7 @@ impl RotaryEmbedding {
             && q.device().is_cpu()
             && [q.dtype(), k.dtype(), self.cos.dtype()] == [DType::F32; 3]
         {
-            return Ok((
-                self.rope_one_position_cpu(q, seqlen_offsets)?,
-                self.rope_one_position_cpu(k, seqlen_offsets)?,
-            ));
+            return self.rope_one_position_cpu(q, k, seqlen_offsets);
         }
 
         if cfg!(feature = "cuda") && qh == kh {
@@ -2327,15 +2324,22 @@ impl RotaryEmbedding {
 }
 
 impl RotaryEmbedding {
-    /// The rotation of a decoding step on the CPU (one position per sequence, `x` of shape
-    /// (batch, heads, 1, head_dim)), on the calling thread. candle's kernel splits even these
-    /// few hundred numbers over rayon's pool, so a decoding step paid thread wake-ups and a
-    /// sleep on a latch twice per layer. Same arithmetic as candle's `rope` / `rope_i`.
-    fn rope_one_position_cpu(&self, x: &Tensor, seqlen_offsets: &[usize]) -> Result<Tensor> {
-        let (b_sz, heads, _, dim) = x.dims4()?;
+    /// The rotation of a decoding step on the CPU (one position per sequence, `q` and `k` of
+    /// shape (batch, heads, 1, head_dim)), on the calling thread. candle's kernel splits even
+    /// these few hundred numbers over rayon's pool, so a decoding step paid thread wake-ups and
+    /// a sleep on a latch twice per layer. Same arithmetic as candle's `rope` / `rope_i`; the
+    /// cos/sin rows of each sequence are read once for both.
+    fn rope_one_position_cpu(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        seqlen_offsets: &[usize],
+    ) -> Result<(Tensor, Tensor)> {
+        let (b_sz, q_heads, _, dim) = q.dims4()?;
+        let k_heads = k.dim(1)?;
         let half = dim / 2;
-        let xs = x.flatten_all()?.to_vec1::<f32>()?;
-        let mut out = vec![0f32; xs.len()];
+        let (qs, ks) = (q.flatten_all()?.to_vec1::<f32>()?, k.flatten_all()?.to_vec1::<f32>()?);
+        let (mut q_out, mut k_out) = (vec![0f32; qs.len()], vec![0f32; ks.len()]);
         for b in 0..b_sz {
             let pos = seqlen_offsets
                 .get(b)
@@ -2344,22 +2348,29 @@ impl RotaryEmbedding {
                 .unwrap_or(0);
             let cos = self.cos.i(pos)?.to_vec1::<f32>()?;
             let sin = self.sin.i(pos)?.to_vec1::<f32>()?;
-            let rows = xs[b * heads * dim..(b + 1) * heads * dim].chunks_exact(dim);
-            let outs = out[b * heads * dim..(b + 1) * heads * dim].chunks_exact_mut(dim);
-            for (x, o) in rows.zip(outs) {
-                for i in 0..half {
-                    // Pairs: halves (GPT-NeoX) or neighbours (interleaved).
-                    let (i1, i2) = if self.is_gpt_neox {
-                        (i, i + half)
-                    } else {
-                        (2 * i, 2 * i + 1)
-                    };
-                    o[i1] = x[i1] * cos[i] - x[i2] * sin[i];
-                    o[i2] = x[i1] * sin[i] + x[i2] * cos[i];
+            let rotate = |xs: &[f32], out: &mut [f32], heads: usize| {
+                let span = b * heads * dim..(b + 1) * heads * dim;
+                let rows = xs[span.clone()].chunks_exact(dim);
+                for (x, o) in rows.zip(out[span].chunks_exact_mut(dim)) {
+                    for i in 0..half {
+                        // Pairs: halves (GPT-NeoX) or neighbours (interleaved).
+                        let (i1, i2) = if self.is_gpt_neox {
+                            (i, i + half)
+                        } else {
+                            (2 * i, 2 * i + 1)
+                        };
+                        o[i1] = x[i1] * cos[i] - x[i2] * sin[i];
+                        o[i2] = x[i1] * sin[i] + x[i2] * cos[i];
+                    }
                 }
-            }
+            };
+            rotate(&qs, &mut q_out, q_heads);
+            rotate(&ks, &mut k_out, k_heads);
         }
-        Tensor::from_vec(out, (b_sz, heads, 1, dim), x.device())
+        Ok((
+            Tensor::from_vec(q_out, (b_sz, q_heads, 1, dim), q.device())?,
+            Tensor::from_vec(k_out, (b_sz, k_heads, 1, dim), k.device())?,
+        ))
     }
 }
 
