@@ -9,6 +9,20 @@ use core::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::*;
 
+/// How far ahead of the weight block being read the Q8_0 kernels ask for the cache line they
+/// will read next (`prefetcht0`), in bytes. Decoding reads every weight once per token in long
+/// runs of consecutive rows; on the machines measured the hardware prefetcher alone left the
+/// loads waiting on the last-level cache (decode about 72 tokens/s with none, about 90 with 2 KiB
+/// or 4 KiB ahead; 1 KiB 78, 512 bytes 63).
+const PREFETCH_BYTES: usize = 2048;
+
+/// Asks for the cache line `PREFETCH_BYTES` after `block`. A prefetch never faults, so reading
+/// ahead past the end of the weights is harmless.
+#[inline(always)]
+unsafe fn prefetch_ahead(block: *const BlockQ8_0) {
+    _mm_prefetch::<_MM_HINT_T0>((block as *const i8).wrapping_add(PREFETCH_BYTES));
+}
+
 #[inline(always)]
 pub(crate) unsafe fn sum_i16_pairs_float(x: __m256i) -> __m256 {
     let ones = _mm256_set1_epi16(1);
@@ -76,6 +90,7 @@ pub(crate) fn vec_dot_q8_0_q8_0(n: usize, xs: &[BlockQ8_0], ys: &[BlockQ8_0]) ->
     unsafe {
         let mut acc = _mm256_setzero_ps();
         for (x, y) in xs.iter().zip(ys.iter()) {
+            prefetch_ahead(x);
             let d = _mm256_set1_ps(f16::to_f32(x.d) * f16::to_f32(y.d));
             let bx = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
             let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
@@ -726,7 +741,15 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
     let kb = k_blocks;
     let cols = rhs.len() / kb;
     let n = kb * QK8_0;
-    let dw: Vec<f32> = rhs.iter().map(|b| f16::to_f32(b.d)).collect();
+    // This first pass touches every cache line of the tile; reading ahead from it brings in
+    // the rest of the tile and the start of the next one.
+    let dw: Vec<f32> = rhs
+        .iter()
+        .map(|b| {
+            prefetch_ahead(b);
+            f16::to_f32(b.d)
+        })
+        .collect();
     let mut da = vec![0f32; ROWS * kb];
 
     // The integer dot product of |w| and a with w's signs, as 8 floats (as
