@@ -265,3 +265,63 @@ fn requests_decoded_in_one_batch_answer_as_they_do_alone() {
     assert_eq!(together_a.text, alone_a.text);
     assert_eq!(together_b.text, alone_b.text);
 }
+
+#[test]
+fn a_request_arriving_mid_decode_catches_up_and_answers_as_alone() {
+    // The first request decodes alone for a few tokens before two more of the same prompt
+    // length arrive. The scheduler runs the shortest sequences first, so the late ones catch up
+    // with it and the three are decoded in one batch from there on (before, the late ones were
+    // decoded in alternation with it, a fixed distance behind). Every answer must be the one it
+    // gets alone.
+    let _alone = alone();
+    let model = policy();
+    let ask = |question: &'static str,
+               stream: Option<tokio::sync::mpsc::UnboundedSender<String>>| {
+        let model = model.clone();
+        async move {
+            model
+                .chat(
+                    &[ChatMessage::user(question)],
+                    Sampling::greedy(32),
+                    stream,
+                    CancellationToken::new(),
+                )
+                .await
+                .expect("generation")
+        }
+    };
+    let questions = [
+        "Tell me one fact about cats.",
+        "Tell me one fact about dogs.",
+        "Tell me one fact about birds.",
+    ];
+    let alone: Vec<_> = questions
+        .iter()
+        .map(|q| RUNTIME.block_on(ask(q, None)))
+        .collect();
+    assert!(
+        alone
+            .iter()
+            .all(|g| g.prompt_tokens == alone[0].prompt_tokens),
+        "the prompts must be the same length to be batched"
+    );
+    assert!(
+        alone[0].completion_tokens > 8,
+        "the first answer must run long enough for the others to join it"
+    );
+
+    let together = RUNTIME.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let first = tokio::spawn(ask(questions[0], Some(tx)));
+        for _ in 0..4 {
+            rx.recv().await.expect("the first answer streams");
+        }
+        let (second, third) = futures::join!(ask(questions[1], None), ask(questions[2], None));
+        let first = first.await.expect("first request");
+        while rx.recv().await.is_some() {}
+        [first, second, third]
+    });
+    for (got, want) in together.iter().zip(&alone) {
+        assert_eq!(got.text, want.text);
+    }
+}

@@ -673,6 +673,11 @@ impl Sequence {
         self
     }
 
+    /// The number of scheduling passes since this sequence last ran.
+    pub fn scheduling_urgency(&self) -> usize {
+        self.scheduling_urgency
+    }
+
     /// Simple metric: (scheduling urgency) + log2(length)
     /// Takes into account: urgency (scales linear) and length (scales logarithmic)
     /// Scaling urgency is the number of scheduling passes where we have not been scheduled.

@@ -72,6 +72,26 @@ pub trait BucketingManager<Backer: FcfsBacker>: Send + Sync {
 // Bucket by that metric for images because if we are not a prompt, then this doesn't apply
 type BucketKey = (usize, bool, usize);
 
+/// How many forward passes a bucket of sequences may wait while shorter ones catch up.
+const MAX_PASSES_WAITING: usize = 64;
+
+/// The bucket of a sequence. The token offset (where a prompt's prefill starts after a prefix
+/// cache hit) must be the same for every prompt in a batch, but a decoding step does not read
+/// it (without paged attention, which has its own scheduler), so decoding sequences that
+/// started from different cache hits still share a batch.
+fn bucket_key(seq: &Sequence) -> BucketKey {
+    let token_offset = if seq.is_prompt() {
+        seq.token_offset()
+    } else {
+        0
+    };
+    (
+        seq.len(),
+        seq.images().is_some() && seq.is_prompt(),
+        token_offset,
+    )
+}
+
 struct FixedBucketingManager;
 
 impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
@@ -88,43 +108,19 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
         let mut seq_buckets: HashMap<BucketKey, Vec<Sequence>> = HashMap::new();
         let mut seq_priorities: HashMap<BucketKey, f64> = HashMap::new();
         for seq in running {
-            let len = seq.len();
-            match seq_buckets.get_mut(&(
-                len,
-                seq.images().is_some() && seq.is_prompt(),
-                seq.token_offset(),
-            )) {
+            let key = bucket_key(&seq);
+            match seq_buckets.get_mut(&key) {
                 Some(bucket) => {
                     if !discrete {
-                        *seq_priorities
-                            .get_mut(&(
-                                len,
-                                seq.images().is_some() && seq.is_prompt(),
-                                seq.token_offset(),
-                            ))
-                            .unwrap() += seq.compute_priority();
+                        *seq_priorities.get_mut(&key).unwrap() += seq.compute_priority();
                     }
                     bucket.push(seq);
                 }
                 None => {
                     if !discrete {
-                        seq_priorities.insert(
-                            (
-                                len,
-                                seq.images().is_some() && seq.is_prompt(),
-                                seq.token_offset(),
-                            ),
-                            seq.compute_priority(),
-                        );
+                        seq_priorities.insert(key, seq.compute_priority());
                     }
-                    seq_buckets.insert(
-                        (
-                            len,
-                            seq.images().is_some() && seq.is_prompt(),
-                            seq.token_offset(),
-                        ),
-                        vec![seq],
-                    );
+                    seq_buckets.insert(key, vec![seq]);
                 }
             }
         }
@@ -142,7 +138,17 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
                 .keys()
                 .min_by_key(|(x, _, _)| *x)
                 .expect("No sequence buckets.");
-            let len = if !discrete {
+            // Each bucket costs a forward pass of its own, and buckets merge only when their
+            // lengths meet, so the shortest goes first: a sequence that arrived while others
+            // were decoding catches up with them and joins their batch, instead of being
+            // scheduled by priority in alternation with them, a fixed distance behind, for the
+            // rest of its life. A bucket that has waited `MAX_PASSES_WAITING` passes goes first
+            // (by priority), so that shorter work arriving all the time cannot starve it.
+            let starving = seq_buckets.values().any(|seqs| {
+                seqs.iter()
+                    .any(|s| s.scheduling_urgency() >= MAX_PASSES_WAITING)
+            });
+            let len = if !discrete && starving {
                 seq_priorities
                     .iter()
                     .max_by(|(_, a), (_, b)| a.partial_cmp(b).unwrap())
