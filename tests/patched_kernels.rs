@@ -2,7 +2,8 @@
 //! multiplied in one tiled pass must give exactly what multiplying each row alone gives, and both
 //! must match a plain f32 matmul of the dequantized weights. mistral.rs's CPU attention, for
 //! prompts (many query rows) and for batched decoding steps (one row per sequence): it must
-//! match attention computed in f64.
+//! match attention computed in f64. mistral.rs's RMS norm of a decoding step's few rows, computed
+//! on the calling thread: it must equal candle-nn's kernel, which does many rows.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -191,4 +192,33 @@ fn half_round_trip(x: f32) -> f32 {
         .unwrap()
         .to_vec1::<f32>()
         .unwrap()[0]
+}
+
+#[test]
+fn rms_norm_of_a_few_rows_equals_the_kernel_for_many() {
+    use mistralrs_core::layers::QRmsNorm;
+    let cpu = &Device::Cpu;
+    let dim = 576;
+    let weight = Tensor::from_vec(values(dim, 7), dim, cpu).unwrap();
+    let norm = QRmsNorm::new(QTensor::quantize(&weight, GgmlDType::F32).unwrap(), 1e-5).unwrap();
+    // 40 rows go to candle-nn's kernel; 3 rows (up to 16) are normed on the calling thread.
+    let many = Tensor::from_vec(values(40 * dim, 3), (1, 40, dim), cpu).unwrap();
+    let few = many.narrow(1, 0, 3).unwrap();
+    let rows = |t: Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let from_few = rows(norm.forward(&few).unwrap());
+    let from_many = rows(norm.forward(&many).unwrap().narrow(1, 0, 3).unwrap());
+    assert_eq!(from_few.len(), 3 * dim);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&from_few), bits(&from_many));
+
+    // And both are the RMS norm.
+    let (x, w) = (rows(few), rows(weight));
+    for (row, got) in x.chunks(dim).zip(from_few.chunks(dim)) {
+        let ms = row.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / dim as f64;
+        let scale = 1.0 / (ms + 1e-5).sqrt();
+        for ((&v, &a), &g) in row.iter().zip(&w).zip(got) {
+            let want = f64::from(v) * scale * f64::from(a);
+            assert!((f64::from(g) - want).abs() < 1e-5, "{g} against {want}");
+        }
+    }
 }

@@ -348,6 +348,29 @@ impl QRmsNorm {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dim = x.dim(candle_core::D::Minus1)?;
+        // A decoding step's few rows (one per sequence) on the CPU: on the calling thread, with
+        // candle-nn's arithmetic. candle-nn's kernel splits the rows over rayon's pool, which
+        // for a batched decoding step wakes the pool threads twice per layer; they then spin
+        // and yield for the CPU the matmul workers need.
+        if x.device().is_cpu()
+            && x.dtype() == DType::F32
+            && self.weight.dtype() == DType::F32
+            && x.elem_count() <= 16 * dim
+        {
+            let xs = x.flatten_all()?.to_vec1::<f32>()?;
+            let alpha = self.weight.to_vec1::<f32>()?;
+            let eps = self.eps as f32;
+            let mut out = vec![0f32; xs.len()];
+            for (src, dst) in xs.chunks_exact(dim).zip(out.chunks_exact_mut(dim)) {
+                let sum2 = src.iter().map(|&v| v * v).sum::<f32>();
+                let m = (sum2 / dim as f32 + eps).sqrt();
+                for ((d, s), a) in dst.iter_mut().zip(src).zip(&alpha) {
+                    *d = *s / m * *a
+                }
+            }
+            return Tensor::from_vec(out, x.shape(), x.device());
+        }
         candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32)
     }
 }

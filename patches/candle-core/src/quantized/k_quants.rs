@@ -2318,8 +2318,12 @@ pub fn matmul<T: GgmlType>(
     // f32, f16, and bf16 support direct copy
     if T::DIRECT_COPY {
         T::VecDotType::direct_copy(lhs, &mut lhs_b);
-    } else if m == 1 {
-        T::VecDotType::from_float(lhs, &mut lhs_b);
+    } else if m <= 16 {
+        // One row or a few (decoding): on the calling thread, as rayon would wake its pool
+        // for a few microseconds of work.
+        for (lhs_b, lhs) in lhs_b.chunks_exact_mut(k_in_blocks).zip(lhs.chunks_exact(k)) {
+            T::VecDotType::from_float(lhs, lhs_b);
+        }
     } else {
         lhs_b
             .par_chunks_mut(k_in_blocks)

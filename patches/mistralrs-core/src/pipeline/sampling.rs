@@ -416,7 +416,11 @@ pub async fn sample_and_add_toks(
     let seqs_len = seqs.len();
     debug_assert_eq!(logits_seq.len(), seqs_len);
 
-    let use_async_pool = seqs_len > 1;
+    let multiple_sequences = seqs_len > 1;
+    // Sampling runs on the engine thread, one sequence after another: handing each sequence to
+    // rayon's pool woke its threads at every decoding step, and on a CPU with few cores they
+    // then spun and yielded for the time the next forward pass needed.
+    let use_async_pool = false;
 
     let sampling_futures: Vec<_> = std::iter::zip(logits_seq, seqs.iter_mut())
         .map(|(logits_per_seq, seq)| {
@@ -428,7 +432,7 @@ pub async fn sample_and_add_toks(
                 rng.clone(),
                 use_async_pool,
                 false,
-                use_async_pool,
+                multiple_sequences,
             )
         })
         .collect();
