@@ -702,14 +702,24 @@ pub(crate) fn matmul_tile_q8_0(
     dst_t: &mut [f32],
 ) {
     static VNNI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    // `CANDLE_AVX_VNNI=0` keeps the AVX2 instructions, for comparison and for testing them on a
-    // CPU that has VNNI.
+    static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let off = |var: &str| std::env::var_os(var).is_some_and(|v| v == "0");
+    // `CANDLE_AVX_VNNI=0` keeps the AVX2 instructions, and `CANDLE_AVX512=0` the 256-bit ones,
+    // for comparison and for testing them on a CPU that has more.
     let vnni = *VNNI.get_or_init(|| {
-        std::is_x86_feature_detected!("avxvnni")
-            && std::env::var_os("CANDLE_AVX_VNNI").is_none_or(|v| v != "0")
+        std::is_x86_feature_detected!("avxvnni") && !off("CANDLE_AVX_VNNI")
+    });
+    let avx512 = *AVX512.get_or_init(|| {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vnni")
+            && !off("CANDLE_AVX_VNNI")
+            && !off("CANDLE_AVX512")
     });
     unsafe {
-        if vnni {
+        if avx512 {
+            matmul_tile_q8_0_avx512(k_blocks, rhs, lhs, m, dst_t)
+        } else if vnni {
             matmul_tile_q8_0_vnni(k_blocks, rhs, lhs, m, dst_t)
         } else {
             matmul_tile_q8_0_body::<false>(k_blocks, rhs, lhs, m, dst_t)
@@ -801,6 +811,102 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
             for r in r0..r0 + ROWS {
                 let rhs_col = &rhs[c * kb..(c + 1) * kb];
                 dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
+            }
+        }
+    }
+    // The last rows (fewer than 4).
+    for r in full_rows..m {
+        for c in 0..cols {
+            let rhs_col = &rhs[c * kb..(c + 1) * kb];
+            dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
+        }
+    }
+}
+
+/// `matmul_tile_q8_0` with AVX-512: the two columns of the 4x2 kernel share one 512-bit register
+/// (the first in the low half, the second in the high half), so each instruction does the work
+/// of two 256-bit ones. Every lane goes through the same operations as in the 256-bit kernel
+/// (the same integer dot product, the same scale product, the same fused multiply-add, and the
+/// same 8-lane sum at the end), so the results stay bit-identical to one row at a time.
+#[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vnni")]
+unsafe fn matmul_tile_q8_0_avx512(
+    k_blocks: usize,
+    rhs: &[BlockQ8_0],
+    lhs: &[BlockQ8_0],
+    m: usize,
+    dst_t: &mut [f32],
+) {
+    const ROWS: usize = 4;
+    let kb = k_blocks;
+    let n = kb * QK8_0;
+    let cols = rhs.len() / kb;
+    let full_rows = m / ROWS * ROWS;
+    let full_cols = cols / 2 * 2;
+    let load = |b: &BlockQ8_0| _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i);
+    let halves = |lo: __m256, hi: __m256| {
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castps_pd(_mm512_castps256_ps512(lo)),
+            _mm256_castps_pd(hi),
+        ))
+    };
+
+    if full_rows > 0 {
+        // This first pass touches every cache line of the tile; reading ahead from it brings
+        // in the rest of the tile and the start of the next one.
+        let dw: Vec<f32> = rhs
+            .iter()
+            .map(|b| {
+                prefetch_ahead(b);
+                f16::to_f32(b.d)
+            })
+            .collect();
+        let mut da = vec![0f32; ROWS * kb];
+        for r0 in (0..full_rows).step_by(ROWS) {
+            let rows = &lhs[r0 * kb..(r0 + ROWS) * kb];
+            for (d, b) in da.iter_mut().zip(rows) {
+                *d = f16::to_f32(b.d);
+            }
+            for c0 in (0..full_cols).step_by(2) {
+                let mut acc = [_mm512_setzero_ps(); ROWS];
+                for blk in 0..kb {
+                    let w = _mm512_inserti64x4::<1>(
+                        _mm512_castsi256_si512(load(&rhs[c0 * kb + blk])),
+                        load(&rhs[(c0 + 1) * kb + blk]),
+                    );
+                    // |w| (as `_mm256_sign_epi8(w, w)`: -128 stays 0x80, read as 128) and the
+                    // lanes where w is negative. Where w is 0, |w| is 0 and so is the product,
+                    // as with `_mm256_sign_epi8`'s zero.
+                    let aw = _mm512_abs_epi8(w);
+                    let negative = _mm512_movepi8_mask(w);
+                    let dw_b = halves(
+                        _mm256_set1_ps(dw[c0 * kb + blk]),
+                        _mm256_set1_ps(dw[(c0 + 1) * kb + blk]),
+                    );
+                    for (r, acc_r) in acc.iter_mut().enumerate() {
+                        let a = _mm512_broadcast_i64x4(load(&rows[r * kb + blk]));
+                        let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
+                        let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
+                            _mm512_setzero_si512(),
+                            aw,
+                            sa,
+                        ));
+                        let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
+                        *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
+                    }
+                }
+                for (r, &acc_r) in acc.iter().enumerate() {
+                    let lo = _mm512_castps512_ps256(acc_r);
+                    let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
+                    dst_t[c0 * m + r0 + r] = hsum_float_8(lo);
+                    dst_t[(c0 + 1) * m + r0 + r] = hsum_float_8(hi);
+                }
+            }
+            // A last odd column.
+            for c in full_cols..cols {
+                for r in r0..r0 + ROWS {
+                    let rhs_col = &rhs[c * kb..(c + 1) * kb];
+                    dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
+                }
             }
         }
     }
