@@ -3,21 +3,11 @@
 //! are tested on a CPU that has AVX-512 too. Its own test binary: the switch is read once per
 //! process.
 
-use candle_core::quantized::GgmlDType;
-
 #[path = "kernels/matmul_check.rs"]
 mod matmul_check;
-use matmul_check::check;
 
 #[test]
 fn batched_rows_equal_single_rows_and_match_f32_without_avx512() {
     std::env::set_var("CANDLE_AVX512", "0");
-    for (m, k, n) in [
-        (1, 576, 1536),
-        (8, 576, 192),
-        (37, 1536, 200),
-        (130, 576, 201),
-    ] {
-        check(GgmlDType::Q8_0, m, k, n);
-    }
+    matmul_check::check_q8_0_shapes();
 }

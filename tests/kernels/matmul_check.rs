@@ -50,3 +50,17 @@ pub fn check(dtype: GgmlDType, m: usize, k: usize, n: usize) {
         }
     }
 }
+
+/// The Q8_0 checks the tests with a CPU feature switched off run: one row, a few rows (batched
+/// decoding), many rows with row and column counts that are not multiples of the kernel's.
+#[allow(dead_code)] // `patched_kernels.rs` runs its own list.
+pub fn check_q8_0_shapes() {
+    for (m, k, n) in [
+        (1, 576, 1536),
+        (8, 576, 192),
+        (37, 1536, 200),
+        (130, 576, 201),
+    ] {
+        check(GgmlDType::Q8_0, m, k, n);
+    }
+}

@@ -738,17 +738,20 @@ unsafe fn matmul_tile_q8_0_vnni(
     matmul_tile_q8_0_body::<true>(k_blocks, rhs, lhs, m, dst_t)
 }
 
+/// The frame of the many-row Q8_0 kernels: reads the scales (and the tile, ahead), then hands
+/// `pair` each group of 4 rows with each pair of columns, as the two columns' blocks and
+/// scales and the 4 rows' blocks and scales; `pair` returns the 4 x 2 dot products. A last odd
+/// column and the last rows (fewer than 4) go through `vec_dot_q8_0_q8_0`.
 #[inline(always)]
-unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
-    k_blocks: usize,
+unsafe fn matmul_tile_q8_0_frame(
+    kb: usize,
     rhs: &[BlockQ8_0],
     lhs: &[BlockQ8_0],
     m: usize,
     dst_t: &mut [f32],
+    pair: impl Fn([&[BlockQ8_0]; 2], [&[f32]; 2], &[BlockQ8_0], &[f32]) -> [[f32; 2]; 4],
 ) {
     const ROWS: usize = 4;
-    const COLS: usize = 2;
-    let kb = k_blocks;
     let cols = rhs.len() / kb;
     let n = kb * QK8_0;
     // This first pass touches every cache line of the tile; reading ahead from it brings in
@@ -761,48 +764,25 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
         })
         .collect();
     let mut da = vec![0f32; ROWS * kb];
-
-    // The integer dot product of |w| and a with w's signs, as 8 floats (as
-    // `mul_sum_i8_pairs_float` gives it).
-    #[inline(always)]
-    unsafe fn dot<const VNNI: bool>(aw: __m256i, sa: __m256i) -> __m256 {
-        if VNNI {
-            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw, sa))
-        } else {
-            mul_sum_us8_pairs_float(aw, sa)
-        }
-    }
-    let load = |b: &BlockQ8_0| _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i);
-
     let full_rows = m / ROWS * ROWS;
-    let full_cols = cols / COLS * COLS;
+    let full_cols = cols / 2 * 2;
     for r0 in (0..full_rows).step_by(ROWS) {
         let rows = &lhs[r0 * kb..(r0 + ROWS) * kb];
         for (d, b) in da.iter_mut().zip(rows) {
             *d = f16::to_f32(b.d);
         }
-        for c0 in (0..full_cols).step_by(COLS) {
-            let mut acc = [[_mm256_setzero_ps(); COLS]; ROWS];
-            for blk in 0..kb {
-                let w = [load(&rhs[c0 * kb + blk]), load(&rhs[(c0 + 1) * kb + blk])];
-                let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
-                let dw_b = [
-                    _mm256_set1_ps(dw[c0 * kb + blk]),
-                    _mm256_set1_ps(dw[(c0 + 1) * kb + blk]),
-                ];
-                for r in 0..ROWS {
-                    let a = load(&rows[r * kb + blk]);
-                    let da_b = _mm256_set1_ps(da[r * kb + blk]);
-                    for c in 0..COLS {
-                        let q = dot::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
-                        let d = _mm256_mul_ps(dw_b[c], da_b);
-                        acc[r][c] = _mm256_fmadd_ps(d, q, acc[r][c]);
-                    }
-                }
-            }
-            for (r, acc_r) in acc.iter().enumerate() {
-                for (c, &acc_rc) in acc_r.iter().enumerate() {
-                    dst_t[(c0 + c) * m + r0 + r] = hsum_float_8(acc_rc);
+        for c0 in (0..full_cols).step_by(2) {
+            let col = |c: usize| &rhs[c * kb..(c + 1) * kb];
+            let scales = |c: usize| &dw[c * kb..(c + 1) * kb];
+            let out = pair(
+                [col(c0), col(c0 + 1)],
+                [scales(c0), scales(c0 + 1)],
+                rows,
+                &da,
+            );
+            for (r, out_r) in out.iter().enumerate() {
+                for (c, &v) in out_r.iter().enumerate() {
+                    dst_t[(c0 + c) * m + r0 + r] = v;
                 }
             }
         }
@@ -823,6 +803,49 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
     }
 }
 
+#[inline(always)]
+fn load_q8_0(b: &BlockQ8_0) -> __m256i {
+    unsafe { _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i) }
+}
+
+#[inline(always)]
+unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    lhs: &[BlockQ8_0],
+    m: usize,
+    dst_t: &mut [f32],
+) {
+    // The integer dot product of |w| and a with w's signs, as 8 floats (as
+    // `mul_sum_i8_pairs_float` gives it).
+    #[inline(always)]
+    unsafe fn dot<const VNNI: bool>(aw: __m256i, sa: __m256i) -> __m256 {
+        if VNNI {
+            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw, sa))
+        } else {
+            mul_sum_us8_pairs_float(aw, sa)
+        }
+    }
+    matmul_tile_q8_0_frame(kb, rhs, lhs, m, dst_t, |w_cols, dw, rows, da| {
+        let mut acc = [[_mm256_setzero_ps(); 2]; 4];
+        for blk in 0..kb {
+            let w = [load_q8_0(&w_cols[0][blk]), load_q8_0(&w_cols[1][blk])];
+            let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
+            let dw_b = [_mm256_set1_ps(dw[0][blk]), _mm256_set1_ps(dw[1][blk])];
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let a = load_q8_0(&rows[r * kb + blk]);
+                let da_b = _mm256_set1_ps(da[r * kb + blk]);
+                for c in 0..2 {
+                    let q = dot::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
+                    let d = _mm256_mul_ps(dw_b[c], da_b);
+                    acc_r[c] = _mm256_fmadd_ps(d, q, acc_r[c]);
+                }
+            }
+        }
+        acc.map(|acc_r| acc_r.map(|v| hsum_float_8(v)))
+    })
+}
+
 /// `matmul_tile_q8_0` with AVX-512: the two columns of the 4x2 kernel share one 512-bit register
 /// (the first in the low half, the second in the high half), so each instruction does the work
 /// of two 256-bit ones. Every lane goes through the same operations as in the 256-bit kernel
@@ -830,93 +853,45 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
 /// same 8-lane sum at the end), so the results stay bit-identical to one row at a time.
 #[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vnni")]
 unsafe fn matmul_tile_q8_0_avx512(
-    k_blocks: usize,
+    kb: usize,
     rhs: &[BlockQ8_0],
     lhs: &[BlockQ8_0],
     m: usize,
     dst_t: &mut [f32],
 ) {
-    const ROWS: usize = 4;
-    let kb = k_blocks;
-    let n = kb * QK8_0;
-    let cols = rhs.len() / kb;
-    let full_rows = m / ROWS * ROWS;
-    let full_cols = cols / 2 * 2;
-    let load = |b: &BlockQ8_0| _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i);
     let halves = |lo: __m256, hi: __m256| {
         _mm512_castpd_ps(_mm512_insertf64x4::<1>(
             _mm512_castps_pd(_mm512_castps256_ps512(lo)),
             _mm256_castps_pd(hi),
         ))
     };
-
-    if full_rows > 0 {
-        // This first pass touches every cache line of the tile; reading ahead from it brings
-        // in the rest of the tile and the start of the next one.
-        let dw: Vec<f32> = rhs
-            .iter()
-            .map(|b| {
-                prefetch_ahead(b);
-                f16::to_f32(b.d)
-            })
-            .collect();
-        let mut da = vec![0f32; ROWS * kb];
-        for r0 in (0..full_rows).step_by(ROWS) {
-            let rows = &lhs[r0 * kb..(r0 + ROWS) * kb];
-            for (d, b) in da.iter_mut().zip(rows) {
-                *d = f16::to_f32(b.d);
-            }
-            for c0 in (0..full_cols).step_by(2) {
-                let mut acc = [_mm512_setzero_ps(); ROWS];
-                for blk in 0..kb {
-                    let w = _mm512_inserti64x4::<1>(
-                        _mm512_castsi256_si512(load(&rhs[c0 * kb + blk])),
-                        load(&rhs[(c0 + 1) * kb + blk]),
-                    );
-                    // |w| (as `_mm256_sign_epi8(w, w)`: -128 stays 0x80, read as 128) and the
-                    // lanes where w is negative. Where w is 0, |w| is 0 and so is the product,
-                    // as with `_mm256_sign_epi8`'s zero.
-                    let aw = _mm512_abs_epi8(w);
-                    let negative = _mm512_movepi8_mask(w);
-                    let dw_b = halves(
-                        _mm256_set1_ps(dw[c0 * kb + blk]),
-                        _mm256_set1_ps(dw[(c0 + 1) * kb + blk]),
-                    );
-                    for (r, acc_r) in acc.iter_mut().enumerate() {
-                        let a = _mm512_broadcast_i64x4(load(&rows[r * kb + blk]));
-                        let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
-                        let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(
-                            _mm512_setzero_si512(),
-                            aw,
-                            sa,
-                        ));
-                        let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
-                        *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
-                    }
-                }
-                for (r, &acc_r) in acc.iter().enumerate() {
-                    let lo = _mm512_castps512_ps256(acc_r);
-                    let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
-                    dst_t[c0 * m + r0 + r] = hsum_float_8(lo);
-                    dst_t[(c0 + 1) * m + r0 + r] = hsum_float_8(hi);
-                }
-            }
-            // A last odd column.
-            for c in full_cols..cols {
-                for r in r0..r0 + ROWS {
-                    let rhs_col = &rhs[c * kb..(c + 1) * kb];
-                    dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
-                }
+    matmul_tile_q8_0_frame(kb, rhs, lhs, m, dst_t, |w_cols, dw, rows, da| {
+        let mut acc = [_mm512_setzero_ps(); 4];
+        for blk in 0..kb {
+            let w = _mm512_inserti64x4::<1>(
+                _mm512_castsi256_si512(load_q8_0(&w_cols[0][blk])),
+                load_q8_0(&w_cols[1][blk]),
+            );
+            // |w| (as `_mm256_sign_epi8(w, w)`: -128 stays 0x80, read as 128) and the lanes
+            // where w is negative. Where w is 0, |w| is 0 and so is the product, as with
+            // `_mm256_sign_epi8`'s zero.
+            let aw = _mm512_abs_epi8(w);
+            let negative = _mm512_movepi8_mask(w);
+            let dw_b = halves(_mm256_set1_ps(dw[0][blk]), _mm256_set1_ps(dw[1][blk]));
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let a = _mm512_broadcast_i64x4(load_q8_0(&rows[r * kb + blk]));
+                let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
+                let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sa));
+                let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
+                *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
             }
         }
-    }
-    // The last rows (fewer than 4).
-    for r in full_rows..m {
-        for c in 0..cols {
-            let rhs_col = &rhs[c * kb..(c + 1) * kb];
-            dst_t[c * m + r] = vec_dot_q8_0_q8_0(n, rhs_col, &lhs[r * kb..(r + 1) * kb]);
-        }
-    }
+        acc.map(|acc_r| {
+            let lo = _mm512_castps512_ps256(acc_r);
+            let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
+            [hsum_float_8(lo), hsum_float_8(hi)]
+        })
+    })
 }
 
 /// `BlockQ8_0::from_float` with AVX2: the same scale (largest magnitude / 127) and the same
