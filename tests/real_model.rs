@@ -227,26 +227,34 @@ fn one_prompt_goes_through_the_whole_pipeline() {
     assert!(tokens as u32 > record.rounds.len() as u32 * 2);
 }
 
+/// A greedy answer to one question, streamed to `stream` if given.
+fn greedy_answer(
+    model: &Arc<dyn Backend>,
+    question: &'static str,
+    tokens: u32,
+    stream: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> impl std::future::Future<Output = cai_workbench::model::Generation> + Send + 'static {
+    let model = model.clone();
+    async move {
+        model
+            .chat(
+                &[ChatMessage::user(question)],
+                Sampling::greedy(tokens),
+                stream,
+                CancellationToken::new(),
+            )
+            .await
+            .expect("generation")
+    }
+}
+
 #[test]
 fn requests_decoded_in_one_batch_answer_as_they_do_alone() {
     // Two prompts of the same length in flight together: mistral.rs decodes them as one batch
     // (one attention call with batch size 2). Each must get the answer it gets alone.
     let _alone = alone();
     let model = policy();
-    let ask = |question: &'static str| {
-        let model = model.clone();
-        async move {
-            model
-                .chat(
-                    &[ChatMessage::user(question)],
-                    Sampling::greedy(24),
-                    None,
-                    CancellationToken::new(),
-                )
-                .await
-                .expect("generation")
-        }
-    };
+    let ask = |question: &'static str| greedy_answer(&model, question, 24, None);
     let (a, b) = (
         "Tell me one fact about cats.",
         "Tell me one fact about dogs.",
@@ -275,21 +283,7 @@ fn a_request_arriving_mid_decode_catches_up_and_answers_as_alone() {
     // gets alone.
     let _alone = alone();
     let model = policy();
-    let ask = |question: &'static str,
-               stream: Option<tokio::sync::mpsc::UnboundedSender<String>>| {
-        let model = model.clone();
-        async move {
-            model
-                .chat(
-                    &[ChatMessage::user(question)],
-                    Sampling::greedy(32),
-                    stream,
-                    CancellationToken::new(),
-                )
-                .await
-                .expect("generation")
-        }
-    };
+    let ask = |question: &'static str, stream| greedy_answer(&model, question, 32, stream);
     let questions = [
         "Tell me one fact about cats.",
         "Tell me one fact about dogs.",
