@@ -693,7 +693,8 @@ pub(crate) fn vec_dot_q8k_q8k(n: usize, xs: &[BlockQ8K], ys: &[BlockQ8K]) -> f32
 /// serves 2 columns, and 8 independent accumulators keep the units busy. The scales are
 /// converted from f16 once per tile and row group instead of once per block pair. With
 /// AVX-VNNI (checked at run time) one `vpdpbusd` replaces `vpmaddubsw` + `vpmaddwd`, with the
-/// same integer result.
+/// same integer result; with AVX-512 the two columns share one register
+/// (`matmul_tile_q8_0_avx512`).
 pub(crate) fn matmul_tile_q8_0(
     k_blocks: usize,
     rhs: &[BlockQ8_0],
@@ -701,28 +702,37 @@ pub(crate) fn matmul_tile_q8_0(
     m: usize,
     dst_t: &mut [f32],
 ) {
-    static VNNI: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    static AVX512: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let off = |var: &str| std::env::var_os(var).is_some_and(|v| v == "0");
-    // `CANDLE_AVX_VNNI=0` keeps the AVX2 instructions, and `CANDLE_AVX512=0` the 256-bit ones,
-    // for comparison and for testing them on a CPU that has more.
-    let vnni = *VNNI.get_or_init(|| {
-        std::is_x86_feature_detected!("avxvnni") && !off("CANDLE_AVX_VNNI")
-    });
-    let avx512 = *AVX512.get_or_init(|| {
-        std::is_x86_feature_detected!("avx512f")
+    #[derive(Clone, Copy)]
+    enum Kernel {
+        Avx2,
+        AvxVnni,
+        Avx512,
+    }
+    static KERNEL: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+    // The widest the CPU has. `CANDLE_AVX_VNNI=0` keeps the AVX2 instructions, and
+    // `CANDLE_AVX512=0` the 256-bit ones, for comparison and for testing them on a CPU that
+    // has more.
+    let kernel = *KERNEL.get_or_init(|| {
+        let off = |var: &str| std::env::var_os(var).is_some_and(|v| v == "0");
+        if off("CANDLE_AVX_VNNI") {
+            Kernel::Avx2
+        } else if std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512vnni")
-            && !off("CANDLE_AVX_VNNI")
             && !off("CANDLE_AVX512")
+        {
+            Kernel::Avx512
+        } else if std::is_x86_feature_detected!("avxvnni") {
+            Kernel::AvxVnni
+        } else {
+            Kernel::Avx2
+        }
     });
     unsafe {
-        if avx512 {
-            matmul_tile_q8_0_avx512(k_blocks, rhs, lhs, m, dst_t)
-        } else if vnni {
-            matmul_tile_q8_0_vnni(k_blocks, rhs, lhs, m, dst_t)
-        } else {
-            matmul_tile_q8_0_body::<false>(k_blocks, rhs, lhs, m, dst_t)
+        match kernel {
+            Kernel::Avx512 => matmul_tile_q8_0_avx512(k_blocks, rhs, lhs, m, dst_t),
+            Kernel::AvxVnni => matmul_tile_q8_0_vnni(k_blocks, rhs, lhs, m, dst_t),
+            Kernel::Avx2 => matmul_tile_q8_0_body::<false>(k_blocks, rhs, lhs, m, dst_t),
         }
     }
 }
