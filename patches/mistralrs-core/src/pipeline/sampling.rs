@@ -417,10 +417,10 @@ pub async fn sample_and_add_toks(
     debug_assert_eq!(logits_seq.len(), seqs_len);
 
     let multiple_sequences = seqs_len > 1;
-    // Sampling runs on the engine thread, one sequence after another: handing each sequence to
-    // rayon's pool woke its threads at every decoding step, and on a CPU with few cores they
-    // then spun and yielded for the time the next forward pass needed.
-    let use_async_pool = false;
+    // When the model runs on the CPU, sampling stays on the engine thread, one sequence after
+    // another: handing each sequence to rayon's pool woke its threads at every decoding step,
+    // and they then spun and yielded for the cores the next forward pass needed.
+    let use_async_pool = multiple_sequences && !this.device().is_cpu();
 
     let sampling_futures: Vec<_> = std::iter::zip(logits_seq, seqs.iter_mut())
         .map(|(logits_per_seq, seq)| {
