@@ -252,7 +252,19 @@ impl PrefixCacheManagerV2 {
 
         let mut best_match: Option<(usize, &CacheElement, usize, usize, usize)> = None;
         for (k, v) in &self.caches {
-            let match_len = toks.shared_prefix_len(k);
+            let mut match_len = toks.shared_prefix_len(k);
+            // A prompt cached whole (the same prompt again) still needs its last token run to
+            // get the logits of the next one: reuse all but that token. Upstream took the whole
+            // match and then found nothing left to run, so a repeated prompt reused nothing.
+            // Only for plain caches: a recurrent-state snapshot or a media position cannot be
+            // moved back a token.
+            let plain = v.recurrent_snapshots.is_none()
+                && v.image_hashes.is_none()
+                && v.audio_hashes.is_none()
+                && v.video_hashes.is_none();
+            if match_len == toks.0.len() && plain {
+                match_len -= 1;
+            }
             if match_len == 0 {
                 continue;
             }
@@ -463,6 +475,32 @@ mod tests {
             None => panic!("expected a shorter valid prefix-cache hit"),
         }
 
+        Ok(())
+    }
+
+    #[test]
+    fn a_prompt_cached_whole_reuses_all_but_its_last_token() -> candle_core::Result<()> {
+        let mut prefix_cacher = PrefixCacheManagerV2::new(1, false, false);
+        prefix_cacher.caches.insert(
+            vec![1, 2, 3, 4, 5, 6].into(),
+            CacheElement {
+                cache: vec![Some(make_normal_kv_cache(6)?)],
+                recurrent_snapshots: None,
+                audio_hashes: None,
+                image_hashes: None,
+                video_hashes: None,
+            },
+        );
+
+        for prompt in [&[1, 2, 3, 4][..], &[1, 2, 3, 4, 5, 6]] {
+            match prefix_cacher.search_for_matching_cache(prompt, None, None, None)? {
+                Some(MatchingCache::Normal { toks, offset, .. }) => {
+                    assert_eq!(offset, prompt.len() - 1);
+                    assert_eq!(toks, vec![*prompt.last().unwrap()]);
+                }
+                None => panic!("expected a hit for {prompt:?}"),
+            }
+        }
         Ok(())
     }
 
