@@ -106,6 +106,29 @@ fn greedy_generation_is_repeatable() {
 }
 
 #[test]
+fn top_p_sampling_with_a_nucleus_of_one_token_gives_the_greedy_answer() {
+    // With top-p below any token's probability, the nucleus is the most probable token alone,
+    // so sampling at any temperature must follow the greedy path token for token. This runs
+    // the patched sampler's fast top-p path against mistral.rs's greedy one.
+    let _alone = alone();
+    let model = policy();
+    let messages = [ChatMessage::user("Name three colours.")];
+    let run = |sampling| {
+        RUNTIME
+            .block_on(model.chat(&messages, sampling, None, CancellationToken::new()))
+            .expect("generation")
+            .text
+    };
+    let greedy = run(Sampling::greedy(24));
+    let nucleus_of_one = run(Sampling {
+        temperature: 0.7,
+        top_p: 1e-6,
+        max_tokens: 24,
+    });
+    assert_eq!(nucleus_of_one, greedy);
+}
+
+#[test]
 fn cancelling_returns_partial_text_marked_cancelled() {
     let _alone = alone();
     let model = policy();

@@ -128,6 +128,9 @@ pub use request::{
     SearchContextSize, TokenizationRequest, WebSearchOptions, WebSearchUserLocation,
 };
 pub use response::*;
+/// Public so that programs built on this crate can test the fast top-p path against their
+/// own reference.
+pub use sampler::nucleus::{sample_nucleus, NucleusDraw};
 pub use sampler::{
     CustomLogitsProcessor, DrySamplingParams, ModelGenerationDefaults, SamplingParams, StopTokens,
     TopLogprob,

@@ -16,6 +16,8 @@ use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIter
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
+pub(crate) mod nucleus;
+
 static DRY_SEQUENCE_BREAKERS: LazyLock<Vec<String>> =
     LazyLock::new(|| ["\n", ":", "\"", "*"].map(String::from).to_vec());
 
@@ -890,7 +892,13 @@ impl Sampler {
         self.sample_multinomial(probs, return_logprobs, rng)
     }
 
-    fn apply_penalties(&self, mut logits: Vec<f32>, context: &[u32]) -> Result<Tensor> {
+    fn apply_penalties(&self, logits: Vec<f32>, context: &[u32]) -> Result<Tensor> {
+        let logits = self.penalized(logits, context)?;
+        let vocab_size = logits.len();
+        Tensor::from_vec(logits, vocab_size, &Device::Cpu)
+    }
+
+    fn penalized(&self, mut logits: Vec<f32>, context: &[u32]) -> Result<Vec<f32>> {
         if context.is_empty() {
             candle_core::bail!("Penalty context is empty, this should not happen.");
         }
@@ -900,9 +908,56 @@ impl Sampler {
 
         // Frequency, presence, repetition penalty
         self.apply_freq_pres_rep_penalty(&mut logits, context)?;
+        Ok(logits)
+    }
 
-        let vocab_size = logits.len();
-        Tensor::from_vec(logits, vocab_size, &Device::Cpu)
+    /// Top-p sampling at a temperature (and nothing else that needs the general path: no
+    /// top-k, min-p, logits processors, top logprobs or speculative decoding) through
+    /// `nucleus::sample_nucleus`, which keeps the same tokens with the same weights without
+    /// sorting the vocabulary. `None` sends the request down the general path.
+    fn sample_nucleus(
+        &self,
+        logits: &[f32],
+        context: &[u32],
+        return_logprobs: bool,
+        rng: &Arc<Mutex<Isaac64Rng>>,
+        sample_speculative: bool,
+    ) -> Result<Option<Logprobs>> {
+        let Some(temperature) = self.temperature else {
+            return Ok(None);
+        };
+        if sample_speculative
+            || return_logprobs
+            || self.top_k > 0
+            || (self.min_p > 0.0 && self.min_p < 1.0)
+            || !self.logits_processors.is_empty()
+        {
+            return Ok(None);
+        }
+        let logits = self.penalized(logits.to_vec(), context)?;
+        let uniform: f64 = {
+            use rand::Rng;
+            rng.lock().expect("could not lock rng mutex").random()
+        };
+        let Some(drawn) =
+            nucleus::sample_nucleus(&logits, temperature as f32, self.top_p as f32, uniform)
+        else {
+            return Ok(None);
+        };
+        let bytes = match &self.tokenizer {
+            Some(tokenizer) => Some(
+                tokenizer
+                    .decode(&[drawn.token], false)
+                    .map_err(|x| Error::Msg(x.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(Some(Logprobs {
+            token: drawn.token,
+            logprob: drawn.prob.log(10.0),
+            top_logprobs: None,
+            bytes,
+        }))
     }
 
     fn apply_freq_pres_rep_penalty(&self, logits: &mut [f32], context: &[u32]) -> Result<()> {
@@ -1058,6 +1113,11 @@ impl Sampler {
         // }
 
         let logits = logits.to_vec1()?;
+        if let Some(drawn) =
+            self.sample_nucleus(&logits, context, return_logprobs, &rng, sample_speculative)?
+        {
+            return Ok(drawn);
+        }
         let mut logits = self.apply_penalties(logits, context)?;
         for processor in &self.logits_processors {
             logits = processor.apply(&logits, context)?;
