@@ -24,6 +24,7 @@ fn batched_rows_equal_single_rows_and_match_f32() {
         check(dtype, 130, 576, 201);
         check(dtype, 3, 64, 5);
     }
+    matmul_check::check_q8_0_shapes();
 }
 
 #[test]

@@ -51,13 +51,21 @@ pub fn check(dtype: GgmlDType, m: usize, k: usize, n: usize) {
     }
 }
 
-/// The Q8_0 checks the tests with a CPU feature switched off run: one row, a few rows (batched
-/// decoding), many rows with row and column counts that are not multiples of the kernel's.
-#[allow(dead_code)] // `patched_kernels.rs` runs its own list.
+/// The Q8_0 checks, with every kernel the CPU has (and again with a feature switched off): one
+/// row; a few rows (batched decoding: the few-row kernels, in one group of rows or several,
+/// with an odd last column, and with rows too long for their scales to fit on the stack); many
+/// rows with row and column counts that are not multiples of the kernel's.
 pub fn check_q8_0_shapes() {
     for (m, k, n) in [
         (1, 576, 1536),
+        (2, 576, 33),
+        (3, 1536, 17),
+        (5, 576, 64),
+        (7, 576, 31),
         (8, 576, 192),
+        (8, 4096, 18),
+        (9, 576, 35),
+        (16, 576, 48),
         (37, 1536, 200),
         (130, 576, 201),
     ] {

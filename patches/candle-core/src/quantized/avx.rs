@@ -695,6 +695,17 @@ pub(crate) fn vec_dot_q8k_q8k(n: usize, xs: &[BlockQ8K], ys: &[BlockQ8K]) -> f32
 /// AVX-VNNI (checked at run time) one `vpdpbusd` replaces `vpmaddubsw` + `vpmaddwd`, with the
 /// same integer result; with AVX-512 the two columns share one register
 /// (`matmul_tile_q8_0_avx512`).
+/// The many-row Q8_0 kernels, widest first.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Avx2,
+    AvxVnni,
+    Avx512,
+}
+
+/// Up to this many rows (batched decoding) go through `matmul_few_rows_q8_0`.
+const FEW_ROWS: usize = 16;
+
 pub(crate) fn matmul_tile_q8_0(
     k_blocks: usize,
     rhs: &[BlockQ8_0],
@@ -702,12 +713,6 @@ pub(crate) fn matmul_tile_q8_0(
     m: usize,
     dst_t: &mut [f32],
 ) {
-    #[derive(Clone, Copy)]
-    enum Kernel {
-        Avx2,
-        AvxVnni,
-        Avx512,
-    }
     static KERNEL: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
     // The widest the CPU has. `CANDLE_AVX_VNNI=0` keeps the AVX2 instructions, and
     // `CANDLE_AVX512=0` the 256-bit ones, for comparison and for testing them on a CPU that
@@ -730,6 +735,7 @@ pub(crate) fn matmul_tile_q8_0(
     });
     unsafe {
         match kernel {
+            _ if m <= FEW_ROWS => matmul_few_rows_q8_0(kernel, k_blocks, rhs, lhs, m, dst_t),
             Kernel::Avx512 => matmul_tile_q8_0_avx512(k_blocks, rhs, lhs, m, dst_t),
             Kernel::AvxVnni => matmul_tile_q8_0_vnni(k_blocks, rhs, lhs, m, dst_t),
             Kernel::Avx2 => matmul_tile_q8_0_body::<false>(k_blocks, rhs, lhs, m, dst_t),
@@ -818,6 +824,17 @@ fn load_q8_0(b: &BlockQ8_0) -> __m256i {
     unsafe { _mm256_loadu_si256(b.qs.as_ptr() as *const __m256i) }
 }
 
+/// The integer dot product of |w| and a with w's signs, as 8 floats (as
+/// `mul_sum_i8_pairs_float` gives it); with AVX-VNNI one `vpdpbusd`.
+#[inline(always)]
+unsafe fn dot_i8<const VNNI: bool>(aw: __m256i, sa: __m256i) -> __m256 {
+    if VNNI {
+        _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw, sa))
+    } else {
+        mul_sum_us8_pairs_float(aw, sa)
+    }
+}
+
 #[inline(always)]
 unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
     kb: usize,
@@ -826,16 +843,6 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
     m: usize,
     dst_t: &mut [f32],
 ) {
-    // The integer dot product of |w| and a with w's signs, as 8 floats (as
-    // `mul_sum_i8_pairs_float` gives it).
-    #[inline(always)]
-    unsafe fn dot<const VNNI: bool>(aw: __m256i, sa: __m256i) -> __m256 {
-        if VNNI {
-            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), aw, sa))
-        } else {
-            mul_sum_us8_pairs_float(aw, sa)
-        }
-    }
     matmul_tile_q8_0_frame(kb, rhs, lhs, m, dst_t, |w_cols, dw, rows, da| {
         let mut acc = [[_mm256_setzero_ps(); 2]; 4];
         for blk in 0..kb {
@@ -846,7 +853,7 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
                 let a = load_q8_0(&rows[r * kb + blk]);
                 let da_b = _mm256_set1_ps(da[r * kb + blk]);
                 for c in 0..2 {
-                    let q = dot::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
+                    let q = dot_i8::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
                     let d = _mm256_mul_ps(dw_b[c], da_b);
                     acc_r[c] = _mm256_fmadd_ps(d, q, acc_r[c]);
                 }
@@ -901,6 +908,215 @@ unsafe fn matmul_tile_q8_0_avx512(
             let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
             [hsum_float_8(lo), hsum_float_8(hi)]
         })
+    })
+}
+
+/// `f16::to_f32` with F16C, in a register it fills whole. Through the half crate (or the
+/// intrinsics) the compiler inserts the 16 bits into whatever register is at hand (`vpinsrw`),
+/// since only the lowest lane counts, so in a loop each conversion waits for the one before.
+#[inline(always)]
+unsafe fn f16_to_f32(h: f16) -> f32 {
+    let out: f32;
+    // `vmovd` from a general register writes all of `x`: nothing older is waited for.
+    std::arch::asm!(
+        "vmovd {x}, {bits:e}",
+        "vcvtph2ps {x}, {x}",
+        bits = in(reg) h.to_bits() as u32,
+        x = out(xmm_reg) out,
+        options(pure, nomem, nostack, preserves_flags),
+    );
+    out
+}
+
+/// A few rows (batched decoding): `matmul_tile_q8_0` in groups of up to 8 rows (AVX-512) or
+/// 4 (256-bit kernels), each group in one pass over the tile's columns that reads the weights
+/// as a stream, ahead, as the one-row kernel does. The many-row frame reads the tile's scales
+/// in a pass of their own before any arithmetic, so with a few rows the reading of each tile
+/// from memory did not overlap the arithmetic. The first group reads the tile from memory, the
+/// next ones find it in the cache.
+unsafe fn matmul_few_rows_q8_0(
+    kernel: Kernel,
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    lhs: &[BlockQ8_0],
+    m: usize,
+    dst_t: &mut [f32],
+) {
+    let group = match kernel {
+        Kernel::Avx512 => 8,
+        Kernel::AvxVnni | Kernel::Avx2 => 4,
+    };
+    let mut r0 = 0;
+    while r0 < m {
+        let rows = (m - r0).min(group);
+        let lhs = &lhs[r0 * kb..(r0 + rows) * kb];
+        macro_rules! rows {
+            ($kernel:ident; $($n:literal)*) => {
+                match rows {
+                    $($n => $kernel::<$n>(kb, rhs, lhs, m, r0, dst_t),)*
+                    _ => unreachable!(),
+                }
+            };
+        }
+        match kernel {
+            Kernel::Avx512 => rows!(matmul_few_rows_q8_0_avx512; 1 2 3 4 5 6 7 8),
+            Kernel::AvxVnni => rows!(matmul_few_rows_q8_0_vnni; 1 2 3 4),
+            Kernel::Avx2 => rows!(matmul_few_rows_q8_0_avx2; 1 2 3 4),
+        }
+        r0 += rows;
+    }
+}
+
+/// The frame of the few-row kernels: converts the `M` rows' scales, then hands `pair` each
+/// pair of columns with the rows, and writes the `M` x 2 results it returns to `dst_t`
+/// (column-major, `m` rows in all, these from `r0`). A last odd column goes through
+/// `vec_dot_q8_0_q8_0`.
+#[inline(always)]
+unsafe fn matmul_few_rows_q8_0_frame<const M: usize>(
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    rows: &[BlockQ8_0],
+    m: usize,
+    r0: usize,
+    dst_t: &mut [f32],
+    pair: impl Fn([&[BlockQ8_0]; 2], &[f32]) -> [[f32; 2]; M],
+) {
+    let cols = rhs.len() / kb;
+    let mut da_stack = [0f32; 8 * 64];
+    let mut da_heap = Vec::new();
+    let da: &mut [f32] = if M * kb <= da_stack.len() {
+        &mut da_stack[..M * kb]
+    } else {
+        da_heap.resize(M * kb, 0f32);
+        &mut da_heap
+    };
+    for (d, b) in da.iter_mut().zip(rows) {
+        *d = f16_to_f32(b.d);
+    }
+    let full_cols = cols / 2 * 2;
+    for c0 in (0..full_cols).step_by(2) {
+        let out = pair(
+            [&rhs[c0 * kb..(c0 + 1) * kb], &rhs[(c0 + 1) * kb..(c0 + 2) * kb]],
+            da,
+        );
+        for (r, out_r) in out.iter().enumerate() {
+            for (c, &v) in out_r.iter().enumerate() {
+                dst_t[(c0 + c) * m + r0 + r] = v;
+            }
+        }
+    }
+    for c in full_cols..cols {
+        let rhs_col = &rhs[c * kb..(c + 1) * kb];
+        for r in 0..M {
+            dst_t[c * m + r0 + r] =
+                vec_dot_q8_0_q8_0(kb * QK8_0, rhs_col, &rows[r * kb..(r + 1) * kb]);
+        }
+    }
+}
+
+/// The few-row kernel with AVX-512: as `matmul_tile_q8_0_avx512`, the two columns share one
+/// 512-bit register, and every lane goes through the same operations as one row at a time.
+#[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vnni")]
+unsafe fn matmul_few_rows_q8_0_avx512<const M: usize>(
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    rows: &[BlockQ8_0],
+    m: usize,
+    r0: usize,
+    dst_t: &mut [f32],
+) {
+    let halves = |lo: __m256, hi: __m256| {
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castps_pd(_mm512_castps256_ps512(lo)),
+            _mm256_castps_pd(hi),
+        ))
+    };
+    matmul_few_rows_q8_0_frame::<M>(kb, rhs, rows, m, r0, dst_t, |w_cols, da| {
+        let mut acc = [_mm512_setzero_ps(); M];
+        for blk in 0..kb {
+            prefetch_ahead(&w_cols[0][blk]);
+            prefetch_ahead(&w_cols[1][blk]);
+            let w = _mm512_inserti64x4::<1>(
+                _mm512_castsi256_si512(load_q8_0(&w_cols[0][blk])),
+                load_q8_0(&w_cols[1][blk]),
+            );
+            let aw = _mm512_abs_epi8(w);
+            let negative = _mm512_movepi8_mask(w);
+            let dw_b = halves(
+                _mm256_set1_ps(f16_to_f32(w_cols[0][blk].d)),
+                _mm256_set1_ps(f16_to_f32(w_cols[1][blk].d)),
+            );
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let a = _mm512_broadcast_i64x4(load_q8_0(&rows[r * kb + blk]));
+                let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
+                let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sa));
+                let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
+                *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
+            }
+        }
+        acc.map(|acc_r| {
+            let lo = _mm512_castps512_ps256(acc_r);
+            let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
+            [hsum_float_8(lo), hsum_float_8(hi)]
+        })
+    })
+}
+
+unsafe fn matmul_few_rows_q8_0_avx2<const M: usize>(
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    rows: &[BlockQ8_0],
+    m: usize,
+    r0: usize,
+    dst_t: &mut [f32],
+) {
+    matmul_few_rows_q8_0_body::<M, false>(kb, rhs, rows, m, r0, dst_t)
+}
+
+#[target_feature(enable = "avx2,fma,avxvnni")]
+unsafe fn matmul_few_rows_q8_0_vnni<const M: usize>(
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    rows: &[BlockQ8_0],
+    m: usize,
+    r0: usize,
+    dst_t: &mut [f32],
+) {
+    matmul_few_rows_q8_0_body::<M, true>(kb, rhs, rows, m, r0, dst_t)
+}
+
+/// The few-row kernel with 256-bit registers: the arithmetic of `matmul_tile_q8_0_body`.
+#[inline(always)]
+unsafe fn matmul_few_rows_q8_0_body<const M: usize, const VNNI: bool>(
+    kb: usize,
+    rhs: &[BlockQ8_0],
+    rows: &[BlockQ8_0],
+    m: usize,
+    r0: usize,
+    dst_t: &mut [f32],
+) {
+    matmul_few_rows_q8_0_frame::<M>(kb, rhs, rows, m, r0, dst_t, |w_cols, da| {
+        let mut acc = [[_mm256_setzero_ps(); 2]; M];
+        for blk in 0..kb {
+            prefetch_ahead(&w_cols[0][blk]);
+            prefetch_ahead(&w_cols[1][blk]);
+            let w = [load_q8_0(&w_cols[0][blk]), load_q8_0(&w_cols[1][blk])];
+            let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
+            let dw_b = [
+                _mm256_set1_ps(f16_to_f32(w_cols[0][blk].d)),
+                _mm256_set1_ps(f16_to_f32(w_cols[1][blk].d)),
+            ];
+            for (r, acc_r) in acc.iter_mut().enumerate() {
+                let a = load_q8_0(&rows[r * kb + blk]);
+                let da_b = _mm256_set1_ps(da[r * kb + blk]);
+                for c in 0..2 {
+                    let q = dot_i8::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
+                    let d = _mm256_mul_ps(dw_b[c], da_b);
+                    acc_r[c] = _mm256_fmadd_ps(d, q, acc_r[c]);
+                }
+            }
+        }
+        acc.map(|acc_r| acc_r.map(|v| hsum_float_8(v)))
     })
 }
 
