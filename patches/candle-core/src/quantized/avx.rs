@@ -846,21 +846,81 @@ unsafe fn matmul_tile_q8_0_body<const VNNI: bool>(
     matmul_tile_q8_0_frame(kb, rhs, lhs, m, dst_t, |w_cols, dw, rows, da| {
         let mut acc = [[_mm256_setzero_ps(); 2]; 4];
         for blk in 0..kb {
-            let w = [load_q8_0(&w_cols[0][blk]), load_q8_0(&w_cols[1][blk])];
-            let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
-            let dw_b = [_mm256_set1_ps(dw[0][blk]), _mm256_set1_ps(dw[1][blk])];
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                let a = load_q8_0(&rows[r * kb + blk]);
-                let da_b = _mm256_set1_ps(da[r * kb + blk]);
-                for c in 0..2 {
-                    let q = dot_i8::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
-                    let d = _mm256_mul_ps(dw_b[c], da_b);
-                    acc_r[c] = _mm256_fmadd_ps(d, q, acc_r[c]);
-                }
-            }
+            let w = [&w_cols[0][blk], &w_cols[1][blk]];
+            pair_block_256::<4, VNNI>(w, [dw[0][blk], dw[1][blk]], rows, da, kb, blk, &mut acc);
         }
         acc.map(|acc_r| acc_r.map(|v| hsum_float_8(v)))
     })
+}
+
+/// Block `blk` of two weight columns (`w`, scales `dw`) times block `blk` of each of `R` rows
+/// (`rows`, `kb` blocks each, scales `da`), added into the rows' accumulators of the two
+/// columns: the arithmetic the 256-bit Q8_0 kernels share with `vec_dot_q8_0_q8_0`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pair_block_256<const R: usize, const VNNI: bool>(
+    w: [&BlockQ8_0; 2],
+    dw: [f32; 2],
+    rows: &[BlockQ8_0],
+    da: &[f32],
+    kb: usize,
+    blk: usize,
+    acc: &mut [[__m256; 2]; R],
+) {
+    let w = [load_q8_0(w[0]), load_q8_0(w[1])];
+    let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
+    let dw_b = [_mm256_set1_ps(dw[0]), _mm256_set1_ps(dw[1])];
+    for (r, acc_r) in acc.iter_mut().enumerate() {
+        let a = load_q8_0(&rows[r * kb + blk]);
+        let da_b = _mm256_set1_ps(da[r * kb + blk]);
+        for c in 0..2 {
+            let q = dot_i8::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
+            let d = _mm256_mul_ps(dw_b[c], da_b);
+            acc_r[c] = _mm256_fmadd_ps(d, q, acc_r[c]);
+        }
+    }
+}
+
+/// `pair_block_256` with AVX-512: the two columns in the two halves of one register. Each lane
+/// goes through the same operations.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pair_block_avx512<const R: usize>(
+    w: [&BlockQ8_0; 2],
+    dw: [f32; 2],
+    rows: &[BlockQ8_0],
+    da: &[f32],
+    kb: usize,
+    blk: usize,
+    acc: &mut [__m512; R],
+) {
+    let halves = |lo: __m256, hi: __m256| {
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castps_pd(_mm512_castps256_ps512(lo)),
+            _mm256_castps_pd(hi),
+        ))
+    };
+    let w = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(load_q8_0(w[0])), load_q8_0(w[1]));
+    // |w| (as `_mm256_sign_epi8(w, w)`: -128 stays 0x80, read as 128) and the lanes where w is
+    // negative. Where w is 0, |w| is 0 and so is the product, as with `_mm256_sign_epi8`'s zero.
+    let aw = _mm512_abs_epi8(w);
+    let negative = _mm512_movepi8_mask(w);
+    let dw_b = halves(_mm256_set1_ps(dw[0]), _mm256_set1_ps(dw[1]));
+    for (r, acc_r) in acc.iter_mut().enumerate() {
+        let a = _mm512_broadcast_i64x4(load_q8_0(&rows[r * kb + blk]));
+        let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
+        let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sa));
+        let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
+        *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
+    }
+}
+
+/// The 8-lane sums of each half of an AVX-512 accumulator: the two columns' results.
+#[inline(always)]
+unsafe fn hsum_halves(acc: __m512) -> [f32; 2] {
+    let lo = _mm512_castps512_ps256(acc);
+    let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc)));
+    [hsum_float_8(lo), hsum_float_8(hi)]
 }
 
 /// `matmul_tile_q8_0` with AVX-512: the two columns of the 4x2 kernel share one 512-bit register
@@ -876,38 +936,13 @@ unsafe fn matmul_tile_q8_0_avx512(
     m: usize,
     dst_t: &mut [f32],
 ) {
-    let halves = |lo: __m256, hi: __m256| {
-        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
-            _mm512_castps_pd(_mm512_castps256_ps512(lo)),
-            _mm256_castps_pd(hi),
-        ))
-    };
     matmul_tile_q8_0_frame(kb, rhs, lhs, m, dst_t, |w_cols, dw, rows, da| {
         let mut acc = [_mm512_setzero_ps(); 4];
         for blk in 0..kb {
-            let w = _mm512_inserti64x4::<1>(
-                _mm512_castsi256_si512(load_q8_0(&w_cols[0][blk])),
-                load_q8_0(&w_cols[1][blk]),
-            );
-            // |w| (as `_mm256_sign_epi8(w, w)`: -128 stays 0x80, read as 128) and the lanes
-            // where w is negative. Where w is 0, |w| is 0 and so is the product, as with
-            // `_mm256_sign_epi8`'s zero.
-            let aw = _mm512_abs_epi8(w);
-            let negative = _mm512_movepi8_mask(w);
-            let dw_b = halves(_mm256_set1_ps(dw[0][blk]), _mm256_set1_ps(dw[1][blk]));
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                let a = _mm512_broadcast_i64x4(load_q8_0(&rows[r * kb + blk]));
-                let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
-                let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sa));
-                let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
-                *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
-            }
+            let w = [&w_cols[0][blk], &w_cols[1][blk]];
+            pair_block_avx512::<4>(w, [dw[0][blk], dw[1][blk]], rows, da, kb, blk, &mut acc);
         }
-        acc.map(|acc_r| {
-            let lo = _mm512_castps512_ps256(acc_r);
-            let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
-            [hsum_float_8(lo), hsum_float_8(hi)]
-        })
+        acc.map(|acc_r| hsum_halves(acc_r))
     })
 }
 
@@ -1025,40 +1060,16 @@ unsafe fn matmul_few_rows_q8_0_avx512<const M: usize>(
     r0: usize,
     dst_t: &mut [f32],
 ) {
-    let halves = |lo: __m256, hi: __m256| {
-        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
-            _mm512_castps_pd(_mm512_castps256_ps512(lo)),
-            _mm256_castps_pd(hi),
-        ))
-    };
     matmul_few_rows_q8_0_frame::<M>(kb, rhs, rows, m, r0, dst_t, |w_cols, da| {
         let mut acc = [_mm512_setzero_ps(); M];
         for blk in 0..kb {
-            prefetch_ahead(&w_cols[0][blk]);
-            prefetch_ahead(&w_cols[1][blk]);
-            let w = _mm512_inserti64x4::<1>(
-                _mm512_castsi256_si512(load_q8_0(&w_cols[0][blk])),
-                load_q8_0(&w_cols[1][blk]),
-            );
-            let aw = _mm512_abs_epi8(w);
-            let negative = _mm512_movepi8_mask(w);
-            let dw_b = halves(
-                _mm256_set1_ps(f16_to_f32(w_cols[0][blk].d)),
-                _mm256_set1_ps(f16_to_f32(w_cols[1][blk].d)),
-            );
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                let a = _mm512_broadcast_i64x4(load_q8_0(&rows[r * kb + blk]));
-                let sa = _mm512_mask_sub_epi8(a, negative, _mm512_setzero_si512(), a);
-                let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sa));
-                let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
-                *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
-            }
+            let w = [&w_cols[0][blk], &w_cols[1][blk]];
+            prefetch_ahead(w[0]);
+            prefetch_ahead(w[1]);
+            let dw = [f16_to_f32(w[0].d), f16_to_f32(w[1].d)];
+            pair_block_avx512::<M>(w, dw, rows, da, kb, blk, &mut acc);
         }
-        acc.map(|acc_r| {
-            let lo = _mm512_castps512_ps256(acc_r);
-            let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(acc_r)));
-            [hsum_float_8(lo), hsum_float_8(hi)]
-        })
+        acc.map(|acc_r| hsum_halves(acc_r))
     })
 }
 
@@ -1098,23 +1109,11 @@ unsafe fn matmul_few_rows_q8_0_body<const M: usize, const VNNI: bool>(
     matmul_few_rows_q8_0_frame::<M>(kb, rhs, rows, m, r0, dst_t, |w_cols, da| {
         let mut acc = [[_mm256_setzero_ps(); 2]; M];
         for blk in 0..kb {
-            prefetch_ahead(&w_cols[0][blk]);
-            prefetch_ahead(&w_cols[1][blk]);
-            let w = [load_q8_0(&w_cols[0][blk]), load_q8_0(&w_cols[1][blk])];
-            let aw = [_mm256_sign_epi8(w[0], w[0]), _mm256_sign_epi8(w[1], w[1])];
-            let dw_b = [
-                _mm256_set1_ps(f16_to_f32(w_cols[0][blk].d)),
-                _mm256_set1_ps(f16_to_f32(w_cols[1][blk].d)),
-            ];
-            for (r, acc_r) in acc.iter_mut().enumerate() {
-                let a = load_q8_0(&rows[r * kb + blk]);
-                let da_b = _mm256_set1_ps(da[r * kb + blk]);
-                for c in 0..2 {
-                    let q = dot_i8::<VNNI>(aw[c], _mm256_sign_epi8(a, w[c]));
-                    let d = _mm256_mul_ps(dw_b[c], da_b);
-                    acc_r[c] = _mm256_fmadd_ps(d, q, acc_r[c]);
-                }
-            }
+            let w = [&w_cols[0][blk], &w_cols[1][blk]];
+            prefetch_ahead(w[0]);
+            prefetch_ahead(w[1]);
+            let dw = [f16_to_f32(w[0].d), f16_to_f32(w[1].d)];
+            pair_block_256::<M, VNNI>(w, dw, rows, da, kb, blk, &mut acc);
         }
         acc.map(|acc_r| acc_r.map(|v| hsum_float_8(v)))
     })
