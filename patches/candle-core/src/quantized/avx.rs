@@ -1,5 +1,6 @@
 use super::k_quants::{
-    BlockQ2K, BlockQ3K, BlockQ4K, BlockQ4_0, BlockQ5K, BlockQ6K, BlockQ8K, BlockQ8_0, QK8_0, QK_K,
+    BlockQ2K, BlockQ3K, BlockQ4K, BlockQ4_0, BlockQ5K, BlockQ6K, BlockQ8K, BlockQ8_0, FEW_ROWS,
+    QK8_0, QK_K,
 };
 use byteorder::{ByteOrder, LittleEndian};
 use half::f16;
@@ -683,6 +684,14 @@ pub(crate) fn vec_dot_q8k_q8k(n: usize, xs: &[BlockQ8K], ys: &[BlockQ8K]) -> f32
     }
 }
 
+/// The many-row Q8_0 kernels, widest first.
+#[derive(Clone, Copy)]
+enum Kernel {
+    Avx2,
+    AvxVnni,
+    Avx512,
+}
+
 /// One tile of a Q8_0 matmul of many rows (prompt processing): the weight columns `rhs` (each
 /// `k_blocks` blocks) times every row of `lhs`, written column-major, `dst_t[c * m + r]`.
 ///
@@ -694,18 +703,8 @@ pub(crate) fn vec_dot_q8k_q8k(n: usize, xs: &[BlockQ8K], ys: &[BlockQ8K]) -> f32
 /// converted from f16 once per tile and row group instead of once per block pair. With
 /// AVX-VNNI (checked at run time) one `vpdpbusd` replaces `vpmaddubsw` + `vpmaddwd`, with the
 /// same integer result; with AVX-512 the two columns share one register
-/// (`matmul_tile_q8_0_avx512`).
-/// The many-row Q8_0 kernels, widest first.
-#[derive(Clone, Copy)]
-enum Kernel {
-    Avx2,
-    AvxVnni,
-    Avx512,
-}
-
-/// Up to this many rows (batched decoding) go through `matmul_few_rows_q8_0`.
-const FEW_ROWS: usize = 16;
-
+/// (`matmul_tile_q8_0_avx512`). Up to `FEW_ROWS` rows (batched decoding) go through
+/// `matmul_few_rows_q8_0` instead.
 pub(crate) fn matmul_tile_q8_0(
     k_blocks: usize,
     rhs: &[BlockQ8_0],

@@ -2295,6 +2295,12 @@ impl DstPtr {
     }
 }
 
+/// Up to this many rows (a batched decoding step: one row per sequence), a matmul quantizes
+/// its rows on the calling thread and runs on the row workers, and the Q8_0 kernel takes all
+/// the rows in one streaming pass (`avx::matmul_few_rows_q8_0`). More rows (prompts) go
+/// through rayon.
+pub(crate) const FEW_ROWS: usize = 16;
+
 pub fn matmul<T: GgmlType>(
     (m, k, n): (usize, usize, usize),
     lhs: &[f32],
@@ -2318,7 +2324,7 @@ pub fn matmul<T: GgmlType>(
     // f32, f16, and bf16 support direct copy
     if T::DIRECT_COPY {
         T::VecDotType::direct_copy(lhs, &mut lhs_b);
-    } else if m <= 16 {
+    } else if m <= FEW_ROWS {
         // One row or a few (decoding): on the calling thread, as rayon would wake its pool
         // for a few microseconds of work.
         for (lhs_b, lhs) in lhs_b.chunks_exact_mut(k_in_blocks).zip(lhs.chunks_exact(k)) {
@@ -2375,7 +2381,7 @@ pub fn matmul<T: GgmlType>(
     // A few rows (batched decoding) are small jobs, like single rows: same workers. Many rows
     // (prompt processing) are big enough for rayon's work stealing to pay.
     let tiles = n.div_ceil(TILE_COLS);
-    let ran = m <= 16 && {
+    let ran = m <= FEW_ROWS && {
         let len = dst_t.len();
         let dst_ptr = DstPtr(dst_t.as_mut_ptr());
         super::row_workers::RowWorkers::global().run_ranges(tiles, &|tile_range| {
