@@ -892,12 +892,7 @@ impl Sampler {
         self.sample_multinomial(probs, return_logprobs, rng)
     }
 
-    fn apply_penalties(&self, logits: Vec<f32>, context: &[u32]) -> Result<Tensor> {
-        let logits = self.penalized(logits, context)?;
-        let vocab_size = logits.len();
-        Tensor::from_vec(logits, vocab_size, &Device::Cpu)
-    }
-
+    /// The logits with the dry, frequency, presence and repetition penalties applied.
     fn penalized(&self, mut logits: Vec<f32>, context: &[u32]) -> Result<Vec<f32>> {
         if context.is_empty() {
             candle_core::bail!("Penalty context is empty, this should not happen.");
@@ -914,11 +909,11 @@ impl Sampler {
     /// Top-p sampling at a temperature (and nothing else that needs the general path: no
     /// top-k, min-p, logits processors, top logprobs or speculative decoding) through
     /// `nucleus::sample_nucleus`, which keeps the same tokens with the same weights without
-    /// sorting the vocabulary. `None` sends the request down the general path.
+    /// sorting the vocabulary. `logits` are penalized already. `None` sends the request down
+    /// the general path.
     fn sample_nucleus(
         &self,
         logits: &[f32],
-        context: &[u32],
         return_logprobs: bool,
         rng: &Arc<Mutex<Isaac64Rng>>,
         sample_speculative: bool,
@@ -934,13 +929,12 @@ impl Sampler {
         {
             return Ok(None);
         }
-        let logits = self.penalized(logits.to_vec(), context)?;
         let uniform: f64 = {
             use rand::Rng;
             rng.lock().expect("could not lock rng mutex").random()
         };
         let Some(drawn) =
-            nucleus::sample_nucleus(&logits, temperature as f32, self.top_p as f32, uniform)
+            nucleus::sample_nucleus(logits, temperature as f32, self.top_p as f32, uniform)
         else {
             return Ok(None);
         };
@@ -1112,13 +1106,14 @@ impl Sampler {
         //     );
         // }
 
-        let logits = logits.to_vec1()?;
+        let logits = self.penalized(logits.to_vec1()?, context)?;
         if let Some(drawn) =
-            self.sample_nucleus(&logits, context, return_logprobs, &rng, sample_speculative)?
+            self.sample_nucleus(&logits, return_logprobs, &rng, sample_speculative)?
         {
             return Ok(drawn);
         }
-        let mut logits = self.apply_penalties(logits, context)?;
+        let vocab_size = logits.len();
+        let mut logits = Tensor::from_vec(logits, vocab_size, &Device::Cpu)?;
         for processor in &self.logits_processors {
             logits = processor.apply(&logits, context)?;
         }
