@@ -18,6 +18,7 @@ pub mod export;
 pub mod fsutil;
 pub mod model;
 pub mod pipeline;
+pub mod position;
 pub mod prompts;
 pub mod session;
 pub mod tui;

@@ -1,9 +1,11 @@
 //! Diagnostics: one problem in a constitution file, placed at a 1-based line and column so an
-//! editor (or the TUI) can jump to it. [`LineIndex`] turns byte offsets from the TOML parser
-//! into those positions.
+//! editor (or the TUI) can jump to it. [`LineIndex`] (from [`crate::position`]) turns byte offsets
+//! from the TOML parser into those positions.
 
 use std::fmt;
 use std::path::PathBuf;
+
+pub use crate::position::LineIndex;
 
 /// One problem found while reading or validating a constitution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,38 +48,6 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Maps byte offsets in a text to 1-based (line, column) pairs, columns counted in characters.
-pub struct LineIndex<'a> {
-    text: &'a str,
-    /// Byte offset at which each line starts.
-    line_starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    /// Indexes the line starts of `text`.
-    pub fn new(text: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, line_starts }
-    }
-
-    /// The 1-based line and column of a byte offset; offsets past the end (or inside a
-    /// character) are clamped to the nearest valid position before them.
-    pub fn position(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line];
-        let column = self.text[start..offset].chars().count() + 1;
-        (line + 1, column)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,20 +71,5 @@ mod tests {
             ..d
         };
         assert_eq!(bare.to_string(), "4:2: must not be empty");
-    }
-
-    #[test]
-    fn positions_are_one_based_and_count_characters() {
-        let text = "ab\nçd = 1\n\nx";
-        let index = LineIndex::new(text);
-        assert_eq!(index.position(0), (1, 1));
-        assert_eq!(index.position(2), (1, 3));
-        assert_eq!(index.position(3), (2, 1));
-        // 'ç' is two bytes; 'd' is the second character of line 2.
-        assert_eq!(index.position(5), (2, 2));
-        assert_eq!(index.position(text.len() - 1), (4, 1));
-        assert_eq!(index.position(10_000), (4, 2));
-        // Inside the two-byte character: clamped back to its start.
-        assert_eq!(index.position(4), (2, 1));
     }
 }

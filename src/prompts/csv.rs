@@ -3,9 +3,11 @@
 //! regard to case or surrounding spaces.
 
 use super::{Located, Problem, Prompt};
+use crate::position::LineIndex;
 
 /// Reads every data row as a prompt.
 pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
+    let index = LineIndex::new(text);
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -41,7 +43,10 @@ pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
         let (line, start) = record
             .position()
             .map_or((1, 0), |p| (p.line() as usize, p.byte() as usize));
-        let place = |col: usize| Problem::new(line, field_column(text, start, col), "");
+        let place = |col: usize| {
+            let (line, column) = index.position(start + field_offset(text, start, col));
+            Problem::new(line, column, "")
+        };
         let field = |col: Option<usize>| {
             col.and_then(|c| record.get(c))
                 .map(str::trim)
@@ -65,17 +70,17 @@ pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
     Ok(out)
 }
 
-/// The 1-based character column where field `index` of the record starting at byte `start`
-/// begins, counting commas outside quotes.
-fn field_column(text: &str, start: usize, index: usize) -> usize {
+/// The byte offset, from `start`, where field `index` of the record starting at byte `start`
+/// begins, counting commas outside quotes (0 when it cannot be found).
+fn field_offset(text: &str, start: usize, index: usize) -> usize {
     let Some(record) = text.get(start..) else {
-        return 1;
+        return 0;
     };
     let mut commas = 0;
     let mut in_quotes = false;
-    for (chars, c) in record.chars().enumerate() {
+    for (at, c) in record.char_indices() {
         if commas == index {
-            return chars + 1;
+            return at;
         }
         match c {
             '"' => in_quotes = !in_quotes,
@@ -84,7 +89,7 @@ fn field_column(text: &str, start: usize, index: usize) -> usize {
             _ => {}
         }
     }
-    1
+    0
 }
 
 #[cfg(test)]
@@ -139,10 +144,10 @@ mod tests {
     }
 
     #[test]
-    fn field_columns_skip_quoted_commas() {
+    fn field_offsets_skip_quoted_commas() {
         let text = "h\n\"a,b\",c,d\n";
-        assert_eq!(field_column(text, 2, 0), 1);
-        assert_eq!(field_column(text, 2, 1), 7);
-        assert_eq!(field_column(text, 2, 2), 9);
+        assert_eq!(field_offset(text, 2, 0), 0);
+        assert_eq!(field_offset(text, 2, 1), 6);
+        assert_eq!(field_offset(text, 2, 2), 8);
     }
 }

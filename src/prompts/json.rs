@@ -4,45 +4,62 @@
 //! chat message list, whose first user message is taken) or an Anthropic HH-RLHF record whose
 //! `chosen`, `rejected` or `transcript` string holds `"\n\nHuman: ...\n\nAssistant: ..."` turns;
 //! then the first human turn is the prompt. Array elements may also be plain strings.
+//!
+//! Every position goes through [`LineIndex`], which clamps offsets to character boundaries, and
+//! element and field places come from [`spans`], which lets serde_json read the values.
+
+mod spans;
 
 use serde_json::Value;
 
 use super::{Located, Problem, Prompt};
-use crate::constitution::diagnostic::LineIndex;
+use crate::position::LineIndex;
 
 const EXPECTED: &str = "expected an object with a \"prompt\" string, or an HH-RLHF record with \
 \"chosen\", \"rejected\" or \"transcript\"";
 
 /// Reads JSON Lines, or a whole-file JSON array when the text starts with `[`.
 pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
+    let index = LineIndex::new(text);
     if text.trim_start().starts_with('[') {
-        return parse_array(text);
+        return parse_array(text, &index);
     }
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let mut line_start = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = line_start;
+        line_start += raw.len();
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }
-        let column_of = |byte: usize| line[..byte.min(line.len())].chars().count() + 1;
+        let at = |byte: usize| index.position(start + byte);
         match parse_prompt_line(line) {
-            Ok(prompt) => out.push(Located {
-                prompt,
-                line: i + 1,
-                column: column_of(line.len() - line.trim_start().len()),
-            }),
-            Err((byte, reason)) => return Err(Problem::new(i + 1, column_of(byte), reason)),
+            Ok(prompt) => {
+                let (line, column) = at(line.len() - line.trim_start().len());
+                out.push(Located {
+                    prompt,
+                    line,
+                    column,
+                });
+            }
+            Err((byte, reason)) => {
+                let (line, column) = at(byte);
+                return Err(Problem::new(line, column, reason));
+            }
         }
     }
     Ok(out)
 }
 
 /// Parses one JSON Lines line into a prompt. On failure returns the byte offset in the line
-/// where the problem is, and the reason.
+/// where the problem is (always on a character boundary), and the reason.
 pub fn parse_prompt_line(line: &str) -> Result<Prompt, (usize, String)> {
     let value: Value = serde_json::from_str(line).map_err(|e| {
-        // serde_json's column is 1-based and counts bytes.
+        // serde_json counts columns in bytes; the offset is clamped to a character.
         (
-            e.column().saturating_sub(1),
+            LineIndex::new(line).offset_of(e.line(), e.column()),
             format!("not valid JSON: {}", strip_position(&e)),
         )
     })?;
@@ -50,10 +67,10 @@ pub fn parse_prompt_line(line: &str) -> Result<Prompt, (usize, String)> {
 }
 
 /// Makes a prompt of one parsed element; `raw` is its source text, used to point at the field
-/// a problem is about.
+/// a problem is about (the field's value).
 fn prompt_from_value(value: &Value, raw: &str) -> Result<Prompt, (usize, String)> {
     let start = raw.len() - raw.trim_start().len();
-    let field_at = |name: &str| raw.find(&format!("\"{name}\"")).unwrap_or(start);
+    let field_at = |name: &str| spans::field_offset(raw, name).unwrap_or(start);
     let object = match value {
         Value::String(s) if !s.trim().is_empty() => return Ok(Prompt::new(s.trim(), None)),
         Value::Object(map) => map,
@@ -134,22 +151,22 @@ pub fn first_human_turn(transcript: &str) -> Option<String> {
     (!turn.is_empty()).then(|| turn.to_string())
 }
 
-fn parse_array(text: &str) -> Result<Vec<Located>, Problem> {
-    let index = LineIndex::new(text);
+fn parse_array(text: &str, index: &LineIndex) -> Result<Vec<Located>, Problem> {
     let items: Vec<Value> = serde_json::from_str(text).map_err(|e| {
+        let (line, column) = index.position(index.offset_of(e.line(), e.column()));
         Problem::new(
-            e.line(),
-            e.column().max(1),
+            line,
+            column,
             format!("not valid JSON: {}", strip_position(&e)),
         )
     })?;
-    let starts = array_element_starts(text);
+    let spans = spans::array_elements(text).unwrap_or_default();
     let mut out = Vec::with_capacity(items.len());
-    for (item, start) in items.iter().zip(starts) {
-        let raw = &text[start..];
-        match prompt_from_value(item, raw) {
+    for (i, item) in items.iter().enumerate() {
+        let span = spans.get(i).cloned().unwrap_or(0..text.len());
+        match prompt_from_value(item, &text[span.clone()]) {
             Ok(prompt) => {
-                let (line, column) = index.position(start);
+                let (line, column) = index.position(span.start);
                 out.push(Located {
                     prompt,
                     line,
@@ -157,45 +174,12 @@ fn parse_array(text: &str) -> Result<Vec<Located>, Problem> {
                 });
             }
             Err((byte, reason)) => {
-                let (line, column) = index.position(start + byte);
+                let (line, column) = index.position(span.start + byte);
                 return Err(Problem::new(line, column, reason));
             }
         }
     }
     Ok(out)
-}
-
-/// Byte offsets where the elements of the top-level array in `text` start. Assumes `text` is
-/// valid JSON (it has been parsed already).
-fn array_element_starts(text: &str) -> Vec<usize> {
-    let mut starts = Vec::new();
-    let (mut depth, mut in_string, mut escaped, mut expecting) = (0usize, false, false, false);
-    for (i, c) in text.char_indices() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        if expecting && !c.is_whitespace() && c != ']' {
-            starts.push(i);
-            expecting = false;
-        }
-        match c {
-            '"' => in_string = true,
-            '[' | '{' => {
-                depth += 1;
-                expecting = depth == 1;
-            }
-            ']' | '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 1 => expecting = true,
-            _ => {}
-        }
-    }
-    starts
 }
 
 /// serde_json ends its messages with " at line L column C"; we print the position ourselves.

@@ -57,9 +57,9 @@ fn bad_lines_report_line_and_column() {
     assert_eq!((err.line, err.column), (2, 12), "{}", err.reason);
     assert!(err.reason.starts_with("not valid JSON"), "{}", err.reason);
 
-    // Wrong type: points at the "prompt" key.
+    // Wrong type: points at the value of "prompt".
     let err = parse("\n  {\"id\": \"a\", \"prompt\": 5}\n").unwrap_err();
-    assert_eq!((err.line, err.column), (2, 15), "{}", err.reason);
+    assert_eq!((err.line, err.column), (2, 25), "{}", err.reason);
     assert!(err.reason.contains("non-empty string"));
 
     // Neither layout: points at the start of the object.
@@ -69,14 +69,14 @@ fn bad_lines_report_line_and_column() {
 
     // Transcript without a human turn.
     let err = parse("{\"n\": 1, \"chosen\": \"Assistant: hi\"}").unwrap_err();
-    assert_eq!((err.line, err.column), (1, 10));
+    assert_eq!((err.line, err.column), (1, 20));
 
     // Column counts characters, not bytes.
     let err = parse("{\"é\": 1, \"prompt\": null}").unwrap_err();
-    assert_eq!(err.column, 10, "{}", err.reason);
+    assert_eq!(err.column, 20, "{}", err.reason);
 
     let err = parse("{\"prompt\": \"x\", \"category\": 3}").unwrap_err();
-    assert_eq!((err.line, err.column), (1, 17));
+    assert_eq!((err.line, err.column), (1, 29));
     assert_eq!(err.reason, "\"category\" must be a string");
 }
 
@@ -94,7 +94,7 @@ fn arrays_of_strings_and_objects() {
 fn array_element_problems_are_placed_in_the_file() {
     let text = "[\n  {\"prompt\": \"a, [b]\"},\n  {\"x\": 1,\n   \"prompt\": []}\n]";
     let err = parse(text).unwrap_err();
-    assert_eq!((err.line, err.column), (4, 4), "{}", err.reason);
+    assert_eq!((err.line, err.column), (4, 14), "{}", err.reason);
     let err = parse("[\n  \"a\",\n  3\n]").unwrap_err();
     assert_eq!((err.line, err.column), (3, 3));
     let err = parse("[\"a\",\n  \"b\" \"c\"]").unwrap_err();
@@ -103,13 +103,34 @@ fn array_element_problems_are_placed_in_the_file() {
 }
 
 #[test]
-fn element_starts_ignore_brackets_inside_strings() {
-    let text = r#"[ "a,[\"]", {"k": [1, 2]} , 3 ]"#;
-    let starts = array_element_starts(text);
-    let firsts: Vec<char> = starts
-        .iter()
-        .map(|&i| text[i..].chars().next().unwrap())
-        .collect();
-    assert_eq!(firsts, ['"', '{', '3']);
-    assert!(array_element_starts("[ ]").is_empty());
+fn a_line_torn_inside_a_multibyte_character_is_an_error_not_a_panic() {
+    // The line ends in the middle of 'é' (0xC3 0xA9 cut after 0xC3 is not valid UTF-8, so as
+    // text the tear shows as a string left open right after the character).
+    for text in [
+        "{\"prompt\": \"ok\"}\n{\"prompt\": \"café",
+        "{\"prompt\": \"ok\"}\r\n{\"prompt\": \"日本語",
+        "{\"prompt\": \"ok\"}\n{\"prompt\": \"😀\", \"id\": \"é",
+    ] {
+        let err = parse(text).unwrap_err();
+        let last = text.lines().last().unwrap();
+        assert_eq!(err.line, 2, "{text:?}: {}", err.reason);
+        assert!(err.column >= 1 && err.column <= last.chars().count() + 1);
+        assert!(
+            err.reason.starts_with("not valid JSON: EOF"),
+            "{}",
+            err.reason
+        );
+    }
+    let err = parse("[\"a\", \"é").unwrap_err();
+    assert_eq!((err.line, err.column), (1, 8), "{}", err.reason);
+}
+
+#[test]
+fn a_key_name_inside_a_string_is_not_taken_for_the_field() {
+    let err = parse("{\"id\": \"x \\\"prompt\\\": y\", \"prompt\": 1}").unwrap_err();
+    assert_eq!((err.line, err.column), (1, 37), "{}", err.reason);
+    let text = "[{\"category\": \"\\\"id\\\"\", \"prompt\": \"p\", \"id\": []}]";
+    let err = parse(text).unwrap_err();
+    assert_eq!(err.reason, "\"id\" must be a string");
+    assert_eq!(&text[err.column - 1..], "[]}]", "{}", err.column);
 }
