@@ -16,6 +16,7 @@ pub mod cli;
 pub mod constitution;
 pub mod export;
 pub mod fsutil;
+pub mod fuzz_entry;
 pub mod model;
 pub mod pipeline;
 pub mod position;

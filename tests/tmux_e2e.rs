@@ -308,7 +308,7 @@ fn one_prompt_from_run_to_export_in_the_real_workbench() {
     let lines: Vec<&str> = sft.lines().collect();
     assert_eq!(lines.len(), 1, "sft.jsonl:\n{sft}");
     let row: serde_json::Value = serde_json::from_str(lines[0]).expect("sft line is JSON");
-    let opened = Session::open(&session).expect("the session opens");
+    let opened = Session::open_read_only(&session).expect("the session opens");
     let records = opened.state().records();
     assert_eq!(records.len(), 1);
     let final_text = records[0]

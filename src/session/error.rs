@@ -15,6 +15,10 @@ pub enum SessionError {
     },
     #[error("a session already exists in {dir} (it has a manifest.json)\n  fix: choose another session name, or open the existing session to resume it")]
     AlreadyExists { dir: PathBuf },
+    #[error("session {dir} is open for writing by {holder}\n  fix: wait for it to finish (or stop it); the session can still be viewed read-only")]
+    Locked { dir: PathBuf, holder: String },
+    #[error("session {dir} is open read-only: {reason}")]
+    ReadOnly { dir: PathBuf, reason: String },
     #[error("{dir} is not a session: it has no manifest.json")]
     NoManifest { dir: PathBuf },
     #[error("{path}:{line}:{column}: the session manifest is not valid: {message}")]

@@ -10,16 +10,19 @@
 //!
 //! Rooms: [`log`] (append with fsync, replay, torn-line repair), [`state`] (the fold of events
 //! into records and reviews), [`store`] (an open [`Session`] and the runner's
-//! [`SessionWriter`]), [`list`] (finding sessions under a root), [`error`].
+//! [`SessionWriter`]), [`lock`] (one writer at a time), [`list`] (finding sessions under a
+//! root), [`error`].
 
 pub mod error;
 pub mod list;
+pub mod lock;
 pub mod log;
 pub mod state;
 pub mod store;
 
 pub use error::SessionError;
 pub use list::{default_sessions_root, list_sessions, SessionSummary};
+pub use lock::{SessionLock, LOCK_FILE};
 pub use log::{replay, EventLog, Replay};
 pub use state::{IdLookup, ReviewCounts, SessionState};
 pub use store::{Session, SessionWriter, SharedSession, EVENTS_FILE, MANIFEST_FILE};

@@ -1,15 +1,18 @@
 //! A session on disk: its directory, manifest, open event log and replayed state.
 //!
 //! Every change goes to the log first (durably) and only then into the in-memory state, so
-//! what the program shows is never ahead of what survives a crash. [`SessionWriter`] lets the
-//! pipeline runner append finished records to a session shared with a front end.
+//! what the program shows is never ahead of what survives a crash. A session opened for writing
+//! holds the session lock ([`SessionLock`]): a second writer is refused with the holder named,
+//! while [`Session::open_read_only`] still shows it. [`SessionWriter`] lets the pipeline runner
+//! append finished records to a session shared with a front end.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::{sync_dir, write_atomic};
 use crate::pipeline::{Record, RecordSink};
 
+use super::lock::SessionLock;
 use super::log::{replay, EventLog};
 use super::{IdLookup, LogEvent, Manifest, Review, SessionError, SessionState};
 
@@ -23,14 +26,16 @@ pub const EVENTS_FILE: &str = "events.jsonl";
 pub struct Session {
     dir: PathBuf,
     manifest: Manifest,
-    log: EventLog,
+    /// The open log and the lock held while writing; `None` when opened read-only.
+    writer: Option<(EventLog, SessionLock)>,
     state: SessionState,
     warnings: Vec<String>,
 }
 
 impl Session {
     /// Creates a session in `dir` (made if needed): writes `manifest.json` atomically and an
-    /// empty event log. Fails if `dir` already holds a manifest.
+    /// empty event log, both made durable with their directory. Fails if `dir` already holds a
+    /// manifest, or another program holds its lock.
     pub fn create(dir: &Path, manifest: Manifest) -> Result<Session, SessionError> {
         let manifest_path = dir.join(MANIFEST_FILE);
         if manifest_path.exists() {
@@ -39,25 +44,37 @@ impl Session {
             });
         }
         std::fs::create_dir_all(dir).map_err(SessionError::io("create", dir))?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent).map_err(SessionError::io("sync", parent))?;
+        }
+        let lock = SessionLock::acquire(dir)?;
+        if manifest_path.exists() {
+            return Err(SessionError::AlreadyExists {
+                dir: dir.to_path_buf(),
+            });
+        }
         let mut json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| SessionError::io("serialize", &manifest_path)(std::io::Error::other(e)))?;
         json.push(b'\n');
         write_atomic(&manifest_path, &json).map_err(SessionError::io("write", &manifest_path))?;
         let log_path = dir.join(EVENTS_FILE);
         let log = EventLog::open(&log_path).map_err(SessionError::io("create", &log_path))?;
+        sync_dir(dir).map_err(SessionError::io("sync", dir))?;
         Ok(Session {
             dir: dir.to_path_buf(),
             manifest,
-            log,
+            writer: Some((log, lock)),
             state: SessionState::default(),
             warnings: Vec::new(),
         })
     }
 
-    /// Opens the session in `dir`: reads the manifest and replays the log. Lines the log could
-    /// not give back are in [`Session::warnings`]; a torn last line is moved aside.
+    /// Opens the session in `dir` for writing: takes its lock, reads the manifest and replays
+    /// the log. Lines the log could not give back are in [`Session::warnings`]; a torn last
+    /// line is moved aside.
     pub fn open(dir: &Path) -> Result<Session, SessionError> {
         let manifest = read_manifest(dir)?;
+        let lock = SessionLock::acquire(dir)?;
         let log_path = dir.join(EVENTS_FILE);
         let replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
         let log = EventLog::open(&log_path).map_err(SessionError::io("open", &log_path))?;
@@ -66,10 +83,43 @@ impl Session {
         Ok(Session {
             dir: dir.to_path_buf(),
             manifest,
-            log,
+            writer: Some((log, lock)),
             state: SessionState::from_events(&replayed.events),
             warnings,
         })
+    }
+
+    /// Opens the session in `dir` to look at: no lock, nothing repaired or written (a torn last
+    /// line is only reported). Appending to it is an error.
+    pub fn open_read_only(dir: &Path) -> Result<Session, SessionError> {
+        let manifest = read_manifest(dir)?;
+        let log_path = dir.join(EVENTS_FILE);
+        let replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        Ok(Session {
+            dir: dir.to_path_buf(),
+            manifest,
+            writer: None,
+            state: SessionState::from_events(&replayed.events),
+            warnings: replayed.warnings,
+        })
+    }
+
+    /// Opens the session for writing, or read-only when another program is writing it; the
+    /// second value says why it is read-only.
+    pub fn open_or_view(dir: &Path) -> Result<(Session, Option<String>), SessionError> {
+        match Session::open(dir) {
+            Ok(session) => Ok((session, None)),
+            Err(locked @ SessionError::Locked { .. }) => {
+                let session = Session::open_read_only(dir)?;
+                Ok((session, Some(locked.to_string())))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether this session can be written (it was not opened read-only).
+    pub fn is_writable(&self) -> bool {
+        self.writer.is_some()
     }
 
     /// The session's directory.
@@ -130,9 +180,14 @@ impl Session {
     }
 
     fn append(&mut self, event: LogEvent) -> Result<(), SessionError> {
-        let path = self.log.path().to_path_buf();
-        self.log
-            .append(&event)
+        let Some((log, _lock)) = self.writer.as_mut() else {
+            return Err(SessionError::ReadOnly {
+                dir: self.dir.clone(),
+                reason: "it was opened only to view".into(),
+            });
+        };
+        let path = log.path().to_path_buf();
+        log.append(&event)
             .map_err(SessionError::io("append to", path))?;
         self.state.apply(&event);
         Ok(())
@@ -317,8 +372,19 @@ pub(crate) mod tests {
         let a = record("a", RecordStatus::Done, "x");
         writer.record_finished(&a).unwrap();
         assert_eq!(writer.session().lock().unwrap().state().records().len(), 1);
-        let reopened = Session::open(root.path()).unwrap();
+        // The writer still holds the lock: a second writer is refused, a reader sees the record.
+        assert!(matches!(
+            Session::open(root.path()),
+            Err(SessionError::Locked { .. })
+        ));
+        let reopened = Session::open_read_only(root.path()).unwrap();
         assert_eq!(reopened.state().get(&a.prompt.id), Some(&a));
+        let mut viewer = reopened;
+        assert!(!viewer.is_writable());
+        let err = viewer.append_record(&a).unwrap_err();
+        assert!(matches!(err, SessionError::ReadOnly { .. }), "{err}");
+        drop(writer);
+        assert!(Session::open(root.path()).unwrap().is_writable());
     }
 
     #[test]

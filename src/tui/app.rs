@@ -11,6 +11,7 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::bridge::{Models, RunControl, SessionLink};
+use super::disk::DiskWorker;
 use super::event::AppEvent;
 use super::keymap::{self, Action, KeyContext};
 use super::views::popups::{ConfirmKind, Popup};
@@ -65,6 +66,10 @@ pub struct App {
     pub(crate) dirty: bool,
     pub(crate) quit: bool,
     pub(crate) hits: HitAreas,
+    /// Where disk work goes, off the UI thread.
+    pub(crate) disk: DiskWorker,
+    /// Review decisions (and undos) queued on the disk worker, not yet durable.
+    pub(crate) reviews_in_flight: usize,
 }
 
 impl App {
@@ -86,6 +91,11 @@ impl App {
         }
         ws.add_prompts(prompts);
         let views = views::Views::new(paths.constitution.clone(), constitution_text);
+        let notice = session
+            .read_only()
+            .map(|reason| format!("read-only: {}", reason.lines().next().unwrap_or(reason)))
+            .unwrap_or_default();
+        let disk = DiskWorker::new(tx.clone());
         App {
             view: ViewId::Constitution,
             ws,
@@ -96,11 +106,13 @@ impl App {
             run: None,
             try_run: None,
             waiting: Vec::new(),
-            notice: String::new(),
+            notice,
             tx,
             dirty: true,
             quit: false,
             hits: HitAreas::default(),
+            disk,
+            reviews_in_flight: 0,
         }
     }
 
@@ -177,6 +189,7 @@ impl App {
                 }
             }
             AppEvent::Notice(line) => self.notice = line,
+            AppEvent::Disk(done) => self.disk_done(done),
         }
         self.dirty = true;
     }

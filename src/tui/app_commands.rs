@@ -1,6 +1,6 @@
 //! How the app carries out the [`Command`]s views and popups return: starting and cancelling
 //! runs (queued while the model loads), trying a principle, text input results, review
-//! decisions (made durable in the session) and export.
+//! decisions, export, import and saves (handed to the disk worker, see `app_disk`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,28 +58,10 @@ impl App {
                 }
                 self.view = view;
             }
-            Command::Review(id, review) => {
-                if let Err(e) = self.session.set_review(&id, &review) {
-                    self.notice = format!("review not saved: {e}");
-                }
-                self.ws.set_review(&id, review);
-            }
-            Command::UndoReview => match self.ws.undo_review() {
-                Some((id, review)) => {
-                    if let Err(e) = self.session.set_review(&id, &review) {
-                        self.notice = format!("undo not saved: {e}");
-                    } else {
-                        self.notice = "undone".into();
-                    }
-                }
-                None => self.notice = "nothing to undo".into(),
-            },
-            Command::Export(choice) => {
-                let result = bridge::export(&self.session, &choice);
-                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
-                    dialog.finished(result);
-                }
-            }
+            Command::Review(id, review) => self.queue_review(id, review, false),
+            Command::UndoReview => self.undo_review(),
+            Command::Export(choice) => self.queue_export(choice),
+            Command::Save(path, text) => self.queue_save(path, text),
         }
     }
 
@@ -95,18 +77,10 @@ impl App {
                 self.views.prompts.select_last(&self.ws);
                 self.notice = "prompt added".into();
             }
-            InputPurpose::ImportPath => {
-                match crate::prompts::load_prompts(std::path::Path::new(text.trim())) {
-                    Ok(prompts) => {
-                        let total = prompts.len();
-                        let added = self.ws.add_prompts(prompts);
-                        self.notice = format!("imported {added} new prompts ({total} in the file)");
-                    }
-                    Err(e) => self.notice = format!("import failed: {e}"),
-                }
-            }
+            InputPurpose::ImportPath => self.queue_import(PathBuf::from(text.trim())),
             InputPurpose::SaveAs => {
-                self.notice = self.views.constitution.save_as(PathBuf::from(text.trim()));
+                let command = self.views.constitution.save_as(PathBuf::from(text.trim()));
+                self.run_command(command);
             }
             InputPurpose::Search => self.views.review.set_search(text),
             InputPurpose::EditReview(id) => {

@@ -174,27 +174,53 @@ async fn initial_response(
 }
 
 /// The session the workbench writes to: records and review decisions. It is opened if the
-/// directory holds one, else created when the first run starts.
+/// directory holds one, else created when the first run starts. When another program is
+/// writing it (it holds the session lock), it is opened read-only: everything can be viewed and
+/// exported, nothing written.
 #[derive(Default)]
 pub struct SessionLink {
     pub dir: Option<PathBuf>,
     shared: Option<SharedSession>,
+    /// Why the session is read-only, when it is.
+    read_only: Option<String>,
 }
 
 impl SessionLink {
-    /// Opens the session in `dir` if it exists, or prepares to create it on the first run.
+    /// Opens the session in `dir` if it exists (read-only if another program writes it), or
+    /// prepares to create it on the first run.
     pub fn open_or_new(dir: &Path) -> Result<SessionLink, String> {
-        let shared = if dir.join(MANIFEST_FILE).exists() {
-            let session = Session::open(dir)
+        let (shared, read_only) = if dir.join(MANIFEST_FILE).exists() {
+            let (session, read_only) = Session::open_or_view(dir)
                 .map_err(|e| format!("opening session {}: {e}", dir.display()))?;
-            Some(Arc::new(Mutex::new(session)))
+            (Some(Arc::new(Mutex::new(session))), read_only)
         } else {
-            None
+            (None, None)
         };
         Ok(SessionLink {
             dir: Some(dir.to_path_buf()),
             shared,
+            read_only,
         })
+    }
+
+    /// Why the session cannot be written, if it cannot.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    /// The open session, to read from (export, counts); `None` before the first run.
+    pub fn for_reading(&self) -> Option<SharedSession> {
+        self.shared.clone()
+    }
+
+    /// The open session, to write to; an error says why there is none to write.
+    pub fn for_writing(&self) -> Result<SharedSession, String> {
+        if let Some(reason) = &self.read_only {
+            return Err(reason.clone());
+        }
+        self.shared
+            .clone()
+            .ok_or_else(|| "no session is open yet: run some prompts first".to_string())
     }
 
     fn lock(&self) -> Option<std::sync::MutexGuard<'_, Session>> {
@@ -214,6 +240,9 @@ impl SessionLink {
         models: &Models,
     ) -> Result<SharedSession, String> {
         if let Some(shared) = &self.shared {
+            if let Some(reason) = &self.read_only {
+                return Err(reason.clone());
+            }
             return Ok(shared.clone());
         }
         let dir = self.dir.clone().ok_or("no session directory")?;
@@ -260,16 +289,6 @@ impl SessionLink {
             .map(|r| (r.prompt.id.clone(), state.review(&r.prompt.id)))
             .filter(|(_, review)| !review.at.is_empty())
             .collect()
-    }
-
-    /// Makes a review decision durable (a no-op without a session: nothing to review then).
-    pub fn set_review(&mut self, prompt_id: &str, review: &Review) -> Result<(), String> {
-        match self.lock() {
-            Some(mut session) => session
-                .set_review(prompt_id, review.clone())
-                .map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
     }
 }
 
@@ -326,11 +345,14 @@ pub fn export_plan(session: &SessionLink, choice: &ExportChoice) -> Result<Expor
     Ok(counts(crate::export::plan(&session, &options(choice))))
 }
 
-/// Writes the export files.
-pub fn export(session: &SessionLink, choice: &ExportChoice) -> Result<ExportCounts, String> {
+/// Writes the export files of a shared session (on the disk worker, not the UI thread).
+pub fn export_shared(
+    session: &SharedSession,
+    choice: &ExportChoice,
+) -> Result<ExportCounts, String> {
     let session = session
         .lock()
-        .ok_or("no session yet: run some prompts first")?;
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     crate::export::export(&session, &options(choice))
         .map(counts)
         .map_err(|e| e.to_string())

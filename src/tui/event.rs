@@ -34,6 +34,8 @@ pub enum AppEvent {
     ModelReady(Result<Models, String>),
     /// A background job (import, export) reported a result line.
     Notice(String),
+    /// Disk work queued on the disk worker finished.
+    Disk(super::disk::DiskDone),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -48,6 +50,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::ModelStatus(s) => write!(f, "ModelStatus({s:?})"),
             AppEvent::ModelReady(r) => write!(f, "ModelReady(ok: {})", r.is_ok()),
             AppEvent::Notice(s) => write!(f, "Notice({s:?})"),
+            AppEvent::Disk(d) => write!(f, "Disk({d:?})"),
         }
     }
 }

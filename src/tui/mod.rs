@@ -10,9 +10,11 @@
 
 pub mod app;
 mod app_commands;
+mod app_disk;
 pub mod bench;
 pub mod bench_latency;
 pub mod bridge;
+pub mod disk;
 pub mod event;
 pub mod keymap;
 pub mod terminal;

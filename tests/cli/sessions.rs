@@ -281,16 +281,18 @@ fn a_torn_last_line_is_reported_and_loses_nothing_else() {
         out.stdout
     );
     assert!(!out.stdout.contains("rt-torn"), "{}", out.stdout);
+    // Showing only reads: the file is as the crash left it.
+    assert_eq!(std::fs::read(&log).unwrap(), torn);
 
-    // The four whole records are as they were; the torn bytes are kept aside.
-    assert_eq!(std::fs::read(&log).unwrap(), whole);
-    let kept = std::fs::read(dir.join("events.jsonl.torn")).unwrap();
-    assert!(kept.starts_with(&line.as_bytes()[..line.len() / 2]));
-    assert_eq!(replay(&log).unwrap().events.len(), 4);
-
-    // The session works on: a review is appended after the repaired end.
+    // The next writer repairs it: a review is appended after the repaired end, the four whole
+    // records are as they were and the torn bytes are kept aside.
     let out = run(&["review", "--session", arg(&dir), "--approve", "rt-tax-01"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let repaired = std::fs::read(&log).unwrap();
+    assert!(repaired.starts_with(&whole));
+    let kept = std::fs::read(dir.join("events.jsonl.torn")).unwrap();
+    assert!(kept.starts_with(&line.as_bytes()[..line.len() / 2]));
+    assert_eq!(replay(&log).unwrap().events.len(), 5);
     let out = run(&["sessions", "show", arg(&dir)]);
     assert!(!out.stdout.contains("warning"), "{}", out.stdout);
     assert!(
@@ -337,4 +339,73 @@ fn run_refuses_a_session_made_with_another_constitution_before_loading_a_model()
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn a_second_writer_is_refused_with_the_holder_named_while_readers_still_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    sample_session(&dir);
+    let s = arg(&dir);
+    // This test process is the writer (as a workbench or `cai run` would be).
+    let writer = Session::open(&dir).unwrap();
+
+    let out = run(&["review", "--session", s, "--approve", "rt-harm-01"]);
+    out.assert_no_panic();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "is open for writing by process {}",
+            std::process::id()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("fix: wait for it"), "{}", out.stderr);
+    assert_eq!(
+        review_state_read_only(&dir, "rt-harm-01"),
+        ReviewState::Pending
+    );
+
+    // Viewing and exporting only read: they work beside the writer.
+    let out = run(&["sessions", "show", s]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let out = run(&[
+        "export",
+        "--session",
+        s,
+        "--out",
+        arg(&tmp.path().join("out")),
+    ]);
+    out.assert_no_panic();
+    assert!(
+        out.stderr.contains("has no approved records to export"),
+        "{}",
+        out.stderr
+    );
+
+    // Once the writer is gone, the review goes through. (A child another test thread is
+    // forking at that moment shares the lock's open file until it execs: allow a moment.)
+    drop(writer);
+    let mut out = run(&["review", "--session", s, "--approve", "rt-harm-01"]);
+    for _ in 0..20 {
+        if out.code == Some(0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        out = run(&["review", "--session", s, "--approve", "rt-harm-01"]);
+    }
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(
+        review_state_read_only(&dir, "rt-harm-01"),
+        ReviewState::Approved
+    );
+}
+
+fn review_state_read_only(dir: &Path, id: &str) -> ReviewState {
+    Session::open_read_only(dir)
+        .unwrap()
+        .state()
+        .review(id)
+        .state
 }

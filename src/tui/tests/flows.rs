@@ -11,7 +11,7 @@ fn edit_a_principle_and_save_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.toml");
     std::fs::write(&path, CONSTITUTION).unwrap();
-    let (mut app, _rx) = app_with(path.clone(), 0);
+    let (mut app, mut rx) = app_with(path.clone(), 0);
     // Open the first principle, change its id, leave the editor.
     press(&mut app, &[key('e'), code(KeyCode::End)]);
     for _ in 0..2 {
@@ -22,6 +22,7 @@ fn edit_a_principle_and_save_atomically() {
     assert!(app.views.constitution.is_modified());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), CONSTITUTION);
     press(&mut app, &[key('s')]);
+    settle(&mut app, &mut rx);
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("harmfu-edited"), "{saved}");
     assert!(!app.views.constitution.is_modified());
@@ -60,11 +61,20 @@ fn list_operations_by_key() {
 
 #[test]
 fn approve_reject_undo_and_counts() {
-    let (mut app, _rx) = app_with("c.toml".into(), 4);
+    let (mut app, mut h) = app_with_session(4);
     press(&mut app, &[key('5'), key('a'), key('r')]);
+    // Shown only once durable.
+    assert_eq!(app.ws.review_counts(), (0, 0, 4));
+    h.settle(&mut app);
     assert_eq!(app.ws.review_counts(), (1, 1, 2));
     press(&mut app, &[key('u')]);
+    h.settle(&mut app);
     assert_eq!(app.ws.review_counts(), (1, 0, 3));
+    assert_eq!(app.notice(), "undone");
+    // What is shown is what the log holds.
+    let on_disk = crate::session::Session::open_read_only(&h.session_dir()).unwrap();
+    assert_eq!(on_disk.state().counts().approved, 1);
+    assert_eq!(on_disk.state().counts().rejected, 0);
     // Filter to approved: one row.
     press(&mut app, &[key('s'), key('s')]);
     assert_eq!(app.views.review.queue(&app.ws).len(), 1);
@@ -72,7 +82,7 @@ fn approve_reject_undo_and_counts() {
 
 #[test]
 fn edit_keeps_the_original_record() {
-    let (mut app, _rx) = app_with("c.toml".into(), 2);
+    let (mut app, mut h) = app_with_session(2);
     press(&mut app, &[key('5'), key('e')]);
     // The cursor starts at the end: clear the text with backspaces.
     for _ in 0..400 {
@@ -80,6 +90,7 @@ fn edit_keeps_the_original_record() {
     }
     type_text(&mut app, "A better answer.");
     press(&mut app, &[ctrl('s')]);
+    h.settle(&mut app);
     let id = app.views.review.queue(&app.ws)[0].clone();
     let review = app.ws.reviews.get(&id).cloned().unwrap();
     assert_eq!(review.edited.as_deref(), Some("A better answer."));
@@ -146,8 +157,9 @@ fn number_keys_tabs_and_mouse_switch_views() {
 
 #[test]
 fn review_state_survives_in_counts_after_approve() {
-    let (mut app, _rx) = app_with("c.toml".into(), 3);
+    let (mut app, mut h) = app_with_session(3);
     press(&mut app, &[key('5'), key('a'), key('a'), key('a')]);
+    h.settle(&mut app);
     assert_eq!(app.ws.review_counts(), (3, 0, 0));
     let ids = app.ws.record_ids();
     assert!(ids
@@ -187,4 +199,51 @@ fn ctrl_u_clears_a_text_input_before_typing_a_new_destination() {
         dialog.choice.out,
         std::path::PathBuf::from("/elsewhere/out")
     );
+}
+
+#[test]
+fn a_review_with_no_session_is_not_shown_and_says_why() {
+    let (mut app, mut rx) = app_with("c.toml".into(), 2);
+    press(&mut app, &[key('5'), key('a')]);
+    settle(&mut app, &mut rx);
+    assert_eq!(app.ws.review_counts(), (0, 0, 2));
+    assert!(
+        app.notice()
+            .starts_with("review not saved: no session is open"),
+        "{}",
+        app.notice()
+    );
+}
+
+#[test]
+fn a_session_another_program_writes_opens_read_only_and_refuses_reviews() {
+    let (app, h) = app_with_session(2);
+    // The first app holds the session lock; a second one views it read-only.
+    let (tx, mut rx) = unbounded_channel();
+    let link = SessionLink::open_or_new(&h.session_dir()).unwrap();
+    let mut second = App::new(
+        super::super::app::Paths::default(),
+        CONSTITUTION.to_string(),
+        Vec::new(),
+        link,
+        tx,
+    );
+    assert!(
+        second.notice().starts_with("read-only: session "),
+        "{}",
+        second.notice()
+    );
+    assert!(second
+        .notice()
+        .contains(&format!("process {}", std::process::id())));
+    assert_eq!(second.ws.records.len(), 2);
+    press(&mut second, &[key('5'), key('a')]);
+    settle(&mut second, &mut rx);
+    assert_eq!(second.ws.review_counts(), (0, 0, 2));
+    assert!(
+        second.notice().starts_with("review not saved: session "),
+        "{}",
+        second.notice()
+    );
+    drop(app);
 }

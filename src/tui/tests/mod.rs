@@ -58,6 +58,59 @@ pub fn app_with(path: std::path::PathBuf, records: usize) -> (App, UnboundedRece
     (app, rx)
 }
 
+/// An app over a real session in a temporary directory holding `records` synthetic records,
+/// with the test constitution at `dir/c.toml`; the receiver and the directory are in the
+/// returned [`Harness`].
+pub fn app_with_session(records: usize) -> (App, Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let session_dir = dir.path().join("session");
+    let mut session = crate::session::Session::create(
+        &session_dir,
+        crate::session::store::tests::manifest("tui"),
+    )
+    .unwrap();
+    for i in 0..records {
+        session.append_record(&synthetic_record(i)).unwrap();
+    }
+    drop(session);
+    let (tx, rx) = unbounded_channel();
+    let paths = Paths {
+        constitution: dir.path().join("c.toml"),
+        ..Paths::default()
+    };
+    let link = SessionLink::open_or_new(&session_dir).unwrap();
+    let app = App::new(paths, CONSTITUTION.to_string(), Vec::new(), link, tx);
+    (app, Harness { rx, dir })
+}
+
+/// The event receiver and temporary directory of an app made by [`app_with_session`].
+pub struct Harness {
+    pub rx: UnboundedReceiver<AppEvent>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Feeds the app the results of its queued disk work until none is left.
+    pub fn settle(&mut self, app: &mut App) {
+        settle(app, &mut self.rx);
+    }
+
+    /// The session directory.
+    pub fn session_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("session")
+    }
+}
+
+/// Feeds the app the results of its queued disk work until none is left (outside a runtime).
+pub fn settle(app: &mut App, rx: &mut UnboundedReceiver<AppEvent>) {
+    while app.disk.pending() > 0 {
+        match rx.blocking_recv() {
+            Some(event) => app.handle_event(event),
+            None => break,
+        }
+    }
+}
+
 /// Draws the app on a test terminal and returns the screen as text.
 pub fn render(app: &mut App, width: u16, height: u16) -> String {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {

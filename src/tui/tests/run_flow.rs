@@ -89,8 +89,10 @@ async fn run_inspect_approve_export() {
 
     // Approve both and export.
     press(&mut app, &[key('5'), key('a'), key('a')]);
+    pump(&mut app, &mut rx, |a| a.disk.pending() == 0).await;
     assert_eq!(app.ws.review_counts(), (2, 0, 0));
     press(&mut app, &[key('x'), code(KeyCode::Enter)]);
+    pump(&mut app, &mut rx, |a| a.disk.pending() == 0).await;
     let out = dir.path().join("session").join("export");
     let sft = std::fs::read_to_string(out.join("sft.jsonl")).unwrap();
     assert_eq!(sft.lines().count(), 2, "{sft}");

@@ -77,9 +77,10 @@ fn comparison_view() {
 
 #[test]
 fn review_view() {
-    let mut app = app(12);
+    let (mut app, mut h) = app_with_session(12);
     app.view = ViewId::Review;
     press(&mut app, &[key('a'), key('r')]);
+    h.settle(&mut app);
     insta::assert_snapshot!(render(&mut app, 100, 30));
 }
 

@@ -86,11 +86,17 @@ impl ConstitutionView {
         }
     }
 
-    /// Saves under a new path.
-    pub fn save_as(&mut self, path: PathBuf) -> String {
-        match self.doc.save_to(path) {
-            Ok(m) | Err(m) => m,
+    /// Asks to save under a new path (refused while the file would be invalid).
+    pub fn save_as(&mut self, path: PathBuf) -> Command {
+        match self.doc.save_request(path) {
+            Ok((path, text)) => Command::Save(path, text),
+            Err(message) => Command::Notice(message),
         }
+    }
+
+    /// The file is on disk: `text` was written to `path`. Returns the status line.
+    pub fn saved(&mut self, path: PathBuf, text: &str) -> String {
+        self.doc.saved(path, text)
     }
 
     /// Passes a key to the open text editor and applies the edit if it parses.
@@ -155,11 +161,7 @@ impl ConstitutionView {
                     );
                 }
             }
-            Action::Save => {
-                return Command::Notice(match self.doc.save() {
-                    Ok(m) | Err(m) => m,
-                })
-            }
+            Action::Save => return self.save_as(self.doc.path.clone()),
             Action::SaveAs => {
                 return Command::Input(InputPurpose::SaveAs, self.doc.path.display().to_string())
             }

@@ -272,26 +272,39 @@ impl ConstitutionDoc {
         self.row_of(kind, j)
     }
 
-    /// Saves to the document's path; refuses while there are problems.
-    pub fn save(&mut self) -> Result<String, String> {
-        self.save_to(self.path.clone())
-    }
-
-    /// Saves to another path, which becomes the document's path.
-    pub fn save_to(&mut self, path: PathBuf) -> Result<String, String> {
-        if !self.problems.is_empty() {
+    /// The path and text to write for a save to `path`; refused while there are problems.
+    pub fn save_request(&self, path: PathBuf) -> Result<(PathBuf, String), String> {
+        if let Some(first) = self.problems.first() {
             return Err(format!(
-                "not saved: {} problem(s), first: {}",
-                self.problems.len(),
-                self.problems[0]
+                "not saved: {} problem(s), first: {first}",
+                self.problems.len()
             ));
         }
-        crate::fsutil::write_atomic(&path, self.text.as_bytes())
-            .map_err(|e| format!("not saved: {}: {e}", path.display()))?;
-        self.saved = Some(self.working.clone());
+        Ok((path, self.text.clone()))
+    }
+
+    /// Notes that `text` is now on disk at `path` (which becomes the document's path);
+    /// returns the status line.
+    pub fn saved(&mut self, path: PathBuf, text: &str) -> String {
+        if let Ok(c) = crate::constitution::parse_constitution(text, None) {
+            self.saved = Some(c);
+        }
         self.load_problems.clear();
         self.path = path;
-        Ok(format!("saved {}", self.path.display()))
+        format!("saved {}", self.path.display())
+    }
+
+    /// Saves to another path at once, on the calling thread (tests and tools).
+    pub fn save_to(&mut self, path: PathBuf) -> Result<String, String> {
+        let (path, text) = self.save_request(path)?;
+        crate::fsutil::write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("not saved: {}: {e}", path.display()))?;
+        Ok(self.saved(path, &text))
+    }
+
+    /// Saves to the document's path at once (see [`ConstitutionDoc::save_to`]).
+    pub fn save(&mut self) -> Result<String, String> {
+        self.save_to(self.path.clone())
     }
 }
 

@@ -105,6 +105,8 @@ pub enum Command {
     Review(String, Review),
     UndoReview,
     Export(super::bridge::ExportChoice),
+    /// Write the constitution's text to a file (on the disk worker).
+    Save(std::path::PathBuf, String),
 }
 
 /// Every view's state.

@@ -1,0 +1,152 @@
+//! Disk work off the UI thread. Review decisions, undo, export, import and constitution saves
+//! fsync and write files; the key handler only queues them here, one worker thread carries them
+//! out in the order they were asked for, and each result comes back as an
+//! [`AppEvent::Disk`](super::event::AppEvent::Disk). The workbench shows a review decision only
+//! once its result says it is durable, and shows failures in the status line. Dropping the
+//! worker waits for the queued jobs, so quitting never loses one.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Sender};
+use std::thread::JoinHandle;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::bridge::{self, ExportChoice, ExportCounts};
+use super::event::AppEvent;
+use crate::pipeline::Prompt;
+use crate::session::{Review, SharedSession};
+
+/// Work that touches the disk.
+#[derive(Debug)]
+pub enum DiskJob {
+    /// Make a review decision durable; `undo` says it takes back the last one.
+    Review {
+        session: SharedSession,
+        id: String,
+        review: Review,
+        undo: bool,
+    },
+    /// Write the export files.
+    Export {
+        session: SharedSession,
+        choice: ExportChoice,
+    },
+    /// Read a prompt file.
+    Import { path: PathBuf },
+    /// Write a constitution file atomically.
+    Save { path: PathBuf, text: String },
+}
+
+/// What a [`DiskJob`] came to.
+#[derive(Debug)]
+pub enum DiskDone {
+    Review {
+        id: String,
+        review: Review,
+        undo: bool,
+        result: Result<(), String>,
+    },
+    Export(Result<ExportCounts, String>),
+    Import {
+        path: PathBuf,
+        result: Result<Vec<Prompt>, String>,
+    },
+    Save {
+        path: PathBuf,
+        text: String,
+        result: Result<(), String>,
+    },
+}
+
+/// The worker thread and its queue.
+pub struct DiskWorker {
+    jobs: Option<Sender<DiskJob>>,
+    thread: Option<JoinHandle<()>>,
+    /// Jobs queued whose result has not come back yet.
+    pending: usize,
+}
+
+impl DiskWorker {
+    /// Starts the worker; results go to `tx`.
+    pub fn new(tx: UnboundedSender<AppEvent>) -> DiskWorker {
+        let (jobs, queue) = channel::<DiskJob>();
+        let thread = std::thread::Builder::new()
+            .name("disk".into())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    if tx.send(AppEvent::Disk(carry_out(job))).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok();
+        DiskWorker {
+            jobs: Some(jobs),
+            thread,
+            pending: 0,
+        }
+    }
+
+    /// Queues a job; `false` if the worker is gone (the job is then not done).
+    pub fn submit(&mut self, job: DiskJob) -> bool {
+        let sent = self.jobs.as_ref().is_some_and(|tx| tx.send(job).is_ok());
+        if sent {
+            self.pending += 1;
+        }
+        sent
+    }
+
+    /// Notes that a result came back.
+    pub fn finished(&mut self) {
+        self.pending = self.pending.saturating_sub(1);
+    }
+
+    /// Jobs still in flight.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+}
+
+impl Drop for DiskWorker {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn carry_out(job: DiskJob) -> DiskDone {
+    match job {
+        DiskJob::Review {
+            session,
+            id,
+            review,
+            undo,
+        } => {
+            let result = session
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .set_review(&id, review.clone())
+                .map_err(|e| e.to_string());
+            DiskDone::Review {
+                id,
+                review,
+                undo,
+                result,
+            }
+        }
+        DiskJob::Export { session, choice } => {
+            DiskDone::Export(bridge::export_shared(&session, &choice))
+        }
+        DiskJob::Import { path } => {
+            let result = crate::prompts::load_prompts(&path).map_err(|e| e.to_string());
+            DiskDone::Import { path, result }
+        }
+        DiskJob::Save { path, text } => {
+            let result = crate::fsutil::write_atomic(&path, text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()));
+            DiskDone::Save { path, text, result }
+        }
+    }
+}
