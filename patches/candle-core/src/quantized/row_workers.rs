@@ -7,8 +7,10 @@
 //! often costing as much as the arithmetic. Here the calling thread takes one share of the
 //! columns itself and hands the others to workers that spin for a short while between jobs,
 //! so back-to-back matmuls pass work without a system call. Workers that stay idle park and
-//! cost nothing.
+//! cost nothing. A share that panics, on a worker or on the caller, makes the call panic with
+//! that panic once every share has finished, as rayon does with its jobs.
 
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -30,11 +32,15 @@ struct Slot {
     state: AtomicU8,
     parked: AtomicBool,
     job: UnsafeCell<Option<(Share, usize)>>,
+    /// The panic of the job the worker just ran, for the caller to raise again.
+    panic: UnsafeCell<Option<Box<dyn Any + Send>>>,
     thread: OnceLock<Thread>,
 }
 
 // SAFETY: `job` is written only by the caller holding `RowWorkers::busy` while the slot is
-// IDLE, and read only by the slot's worker after it sees READY (release/acquire pairs).
+// IDLE, and read only by the slot's worker after it sees READY; `panic` is written only by the
+// worker before it stores DONE, and taken only by the caller after it sees DONE
+// (release/acquire pairs).
 unsafe impl Sync for Slot {}
 unsafe impl Send for Slot {}
 
@@ -66,6 +72,7 @@ impl RowWorkers {
                 state: AtomicU8::new(IDLE),
                 parked: AtomicBool::new(false),
                 job: UnsafeCell::new(None),
+                panic: UnsafeCell::new(None),
                 thread: OnceLock::new(),
             });
             let worker_slot = slot.clone();
@@ -107,12 +114,14 @@ impl RowWorkers {
 
     /// Runs `share(0)` .. `share(shares() - 1)`, share 0 on the calling thread, and returns
     /// when all are done. Returns false without running anything when the workers are busy
-    /// with another caller (or there are none), so the caller can take another path.
+    /// with another caller (or there are none), so the caller can take another path. If a
+    /// share panics, the call panics with the first such panic (the caller's own first) once
+    /// all shares are done: the panicking share's output was never written.
     pub fn run(&self, share: &(dyn Fn(usize) + Sync)) -> bool {
         if self.slots.is_empty() {
             return false;
         }
-        let Ok(_guard) = self.busy.try_lock() else {
+        let Ok(guard) = self.busy.try_lock() else {
             return false;
         };
         // SAFETY: erase the borrow's lifetime; every worker finishes (DONE) before we return.
@@ -127,7 +136,7 @@ impl RowWorkers {
             }
         }
         // Whatever share 0 does, wait for the workers before the borrowed data can go away.
-        let own = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| share(0)));
+        let mut panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| share(0))).err();
         for slot in &self.slots {
             let mut spins = 0u32;
             while slot.state.load(Ordering::Acquire) != DONE {
@@ -139,9 +148,14 @@ impl RowWorkers {
                 }
             }
             unsafe { *slot.job.get() = None };
+            let worker_panic = unsafe { (*slot.panic.get()).take() };
+            panic = panic.or(worker_panic);
             slot.state.store(IDLE, Ordering::Release);
         }
-        if let Err(panic) = own {
+        // Unlocked first: unwinding with the guard held would poison the lock, and every later
+        // call would find the workers busy.
+        drop(guard);
+        if let Some(panic) = panic {
             std::panic::resume_unwind(panic);
         }
         true
@@ -171,8 +185,14 @@ fn worker_loop(slot: &Slot) {
         // SAFETY: READY was stored after the job, with release ordering.
         if let Some((share, index)) = unsafe { *slot.job.get() } {
             let share = unsafe { &*share };
-            // A panic must not leave the caller waiting forever.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| share(index)));
+            // Caught so that the worker lives on and the caller does not wait forever; handed
+            // to the caller, which raises it again, so the unwritten share is not taken for
+            // a result.
+            if let Err(panic) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| share(index)))
+            {
+                unsafe { *slot.panic.get() = Some(panic) };
+            }
         }
         slot.state.store(DONE, Ordering::Release);
     }
