@@ -1,12 +1,16 @@
 //! `cai import`: converts JSON principle files (see [`crate::constitution::import`]) into one
-//! constitution TOML file, written atomically; an existing file is only replaced with `force`.
+//! constitution TOML file, written through the one TOML writer
+//! ([`crate::constitution::document`]) with a comment above each principle, comparison and
+//! example saying which file and entry it came from; written atomically, and an existing file
+//! is only replaced with `force`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
+use crate::constitution::document::new_document;
 use crate::constitution::import::import_files_with_report;
-use crate::constitution::{parse_constitution, to_toml};
+use crate::constitution::parse_constitution;
 use crate::fsutil::write_atomic;
 
 /// Imports `inputs` into `out`; returns a one-line summary of what was written.
@@ -22,7 +26,29 @@ pub fn import(inputs: &[PathBuf], out: &Path, force: bool) -> anyhow::Result<Str
         eprintln!("warning: {warning}");
     }
     let c = &report.constitution;
-    let text = to_toml(c);
+    let header = vec![
+        format!(
+            "Imported by `cai import` from {}.",
+            report
+                .sources
+                .iter()
+                .map(|(p, layout)| format!("{} ({})", p.display(), layout.describe()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "Settings are the defaults; edit them to suit.".to_string(),
+    ];
+    let origins = |key: &str, i: usize| {
+        let list = match key {
+            "principles" => &report.principle_origins,
+            "comparisons" => &report.comparison_origins,
+            _ => &report.example_origins,
+        };
+        list.get(i).map(|origin| format!("from {origin}"))
+    };
+    let text = new_document(c, &header, &origins)
+        .map_err(|e| anyhow::anyhow!("internal error: cannot write the constitution: {e}"))?
+        .to_string();
     // The writer and the parser must agree; never leave a file `check` would reject.
     if let Err(diagnostics) = parse_constitution(&text, Some(out)) {
         let first = diagnostics
@@ -71,8 +97,22 @@ mod tests {
             summary.contains("3 principles, 4 comparisons, 0 examples from 2 file(s)"),
             "{summary}"
         );
-        let (c, _) = load_constitution(&out).unwrap();
+        let (c, text) = load_constitution(&out).unwrap();
         assert_eq!(c.principles.len(), 3);
+        // Each table says where it came from.
+        assert!(
+            text.starts_with("# Imported by `cai import` from "),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("\n# from critique_revision.json, ").count(),
+            3,
+            "{text}"
+        );
+        assert!(
+            text.contains("# from comparisons.json, item 0\n[[comparisons]]"),
+            "{text}"
+        );
 
         let err = import(&inputs, &out, false).unwrap_err();
         assert!(err.to_string().contains("pass --force"), "{err}");

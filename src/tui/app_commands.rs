@@ -134,9 +134,10 @@ impl App {
             compare: settings.compare,
             rounds: None,
         };
+        let text = self.views.constitution.text().to_string();
         match bridge::start_run(
             models,
-            constitution,
+            (constitution, &text),
             prompts,
             opts,
             &mut self.session,

@@ -45,16 +45,17 @@ impl RunControl {
 
 /// Starts running prompts through critique/revision (and feedback, if `opts.compare`), up to
 /// `opts.concurrency` at once; progress arrives on
-/// `events`, and each finished record is made durable in the session (created on first use).
+/// `events`, and each finished record is made durable in the session (created on first use,
+/// with `constitution_text`, the file's text, as its snapshot).
 pub fn start_run(
     models: Models,
-    constitution: Arc<Constitution>,
+    (constitution, constitution_text): (Arc<Constitution>, &str),
     prompts: Vec<Prompt>,
     opts: RunOptions,
     session: &mut SessionLink,
     events: UnboundedSender<PipelineEvent>,
 ) -> Result<RunControl, String> {
-    let shared = session.ensure(&constitution, &models)?;
+    let shared = session.ensure(&constitution, constitution_text, &models)?;
     let sink: Arc<dyn RecordSink> = Arc::new(SessionWriter(shared));
     let handle = spawn_run(models, constitution, prompts, opts, Some(sink), events);
     let cancel = handle.canceller();
@@ -237,6 +238,7 @@ impl SessionLink {
     fn ensure(
         &mut self,
         constitution: &Constitution,
+        text: &str,
         models: &Models,
     ) -> Result<SharedSession, String> {
         if let Some(shared) = &self.shared {
@@ -246,7 +248,7 @@ impl SessionLink {
             return Ok(shared.clone());
         }
         let dir = self.dir.clone().ok_or("no session directory")?;
-        let text = crate::constitution::to_toml(constitution);
+        let text = text.to_string();
         let manifest = Manifest {
             name: dir
                 .file_name()

@@ -45,6 +45,11 @@ pub struct Extracted {
     pub principles: Vec<Principle>,
     pub comparisons: Vec<ComparisonPrinciple>,
     pub examples: Vec<FewShotExample>,
+    /// Where in the file each principle, comparison and example came from (`constitutions[2]`,
+    /// `"harmful1"`, `item 3`), in the same order as those lists.
+    pub principle_origins: Vec<String>,
+    pub comparison_origins: Vec<String>,
+    pub example_origins: Vec<String>,
     /// Entries skipped, and why.
     pub warnings: Vec<String>,
 }
@@ -97,12 +102,15 @@ fn reproduction(value: &Value) -> Extracted {
     }
     for (i, entry) in entries.into_iter().flatten().enumerate() {
         match (text(entry.get("critic")), text(entry.get("revision"))) {
-            (Some(critique), Some(revision)) => out.principles.push(Principle {
-                id: String::new(),
-                critique,
-                revision,
-                enabled: true,
-            }),
+            (Some(critique), Some(revision)) => {
+                out.principles.push(Principle {
+                    id: String::new(),
+                    critique,
+                    revision,
+                    enabled: true,
+                });
+                out.principle_origins.push(format!("constitutions[{i}]"));
+            }
             _ => out.warnings.push(format!(
                 "constitutions[{i}] skipped: it needs non-empty \"critic\" and \"revision\" strings"
             )),
@@ -111,7 +119,10 @@ fn reproduction(value: &Value) -> Extracted {
     let chats = value.get("system_chat").and_then(Value::as_array);
     for (i, chat) in chats.into_iter().flatten().enumerate() {
         match example_from_chat(chat) {
-            Some(example) => out.examples.push(example),
+            Some(example) => {
+                out.examples.push(example);
+                out.example_origins.push(format!("system_chat[{i}]"));
+            }
             None => out.warnings.push(format!(
                 "system_chat[{i}] skipped: expected 6 non-empty turns alternating user and \
                  assistant (prompt, response, critique request, critique, revision request, \
@@ -154,12 +165,15 @@ fn critique_revision_map(map: &Map<String, Value>) -> Extracted {
             other => text(other),
         };
         match (critique, text(entry.get("edit_request"))) {
-            (Some(critique), Some(revision)) => out.principles.push(Principle {
-                id: sanitise_id(key),
-                critique,
-                revision,
-                enabled: true,
-            }),
+            (Some(critique), Some(revision)) => {
+                out.principles.push(Principle {
+                    id: sanitise_id(key),
+                    critique,
+                    revision,
+                    enabled: true,
+                });
+                out.principle_origins.push(format!("{key:?}"));
+            }
             _ => out.warnings.push(format!(
                 "\"{key}\" skipped: it needs a non-empty first \"prompt\" and an \"edit_request\""
             )),
@@ -172,11 +186,14 @@ fn comparison_list(value: &Value) -> Extracted {
     let mut out = Extracted::default();
     for (i, item) in value.as_array().into_iter().flatten().enumerate() {
         match text(Some(item)) {
-            Some(question) => out.comparisons.push(ComparisonPrinciple {
-                id: String::new(),
-                question,
-                enabled: true,
-            }),
+            Some(question) => {
+                out.comparisons.push(ComparisonPrinciple {
+                    id: String::new(),
+                    question,
+                    enabled: true,
+                });
+                out.comparison_origins.push(format!("item {i}"));
+            }
             None => out.warnings.push(format!("item {i} skipped: empty text")),
         }
     }

@@ -46,6 +46,11 @@ pub struct ImportReport {
     pub constitution: Constitution,
     /// Each input and the layout it was read as.
     pub sources: Vec<(PathBuf, Layout)>,
+    /// Where each principle, comparison and example came from (`file.json, constitutions[2]`),
+    /// in the constitution's order.
+    pub principle_origins: Vec<String>,
+    pub comparison_origins: Vec<String>,
+    pub example_origins: Vec<String>,
     /// Entries that were skipped, prefixed with their file name.
     pub warnings: Vec<String>,
 }
@@ -77,6 +82,8 @@ pub fn import_files_with_report(paths: &[PathBuf]) -> Result<ImportReport, Impor
     };
     let mut sources = Vec::new();
     let mut warnings = Vec::new();
+    let (mut principle_origins, mut comparison_origins, mut example_origins) =
+        (Vec::new(), Vec::new(), Vec::new());
 
     for path in paths {
         let value = read_json(path)?;
@@ -90,6 +97,10 @@ pub fn import_files_with_report(paths: &[PathBuf]) -> Result<ImportReport, Impor
                 .into_iter()
                 .map(|w| format!("{name}: {w}")),
         );
+        let from = |origins: Vec<String>| origins.into_iter().map(|o| format!("{name}, {o}"));
+        principle_origins.extend(from(extracted.principle_origins));
+        comparison_origins.extend(from(extracted.comparison_origins));
+        example_origins.extend(from(extracted.example_origins));
         constitution.principles.extend(extracted.principles);
         constitution.comparisons.extend(extracted.comparisons);
         constitution.examples.extend(extracted.examples);
@@ -116,6 +127,9 @@ pub fn import_files_with_report(paths: &[PathBuf]) -> Result<ImportReport, Impor
     Ok(ImportReport {
         constitution,
         sources,
+        principle_origins,
+        comparison_origins,
+        example_origins,
         warnings,
     })
 }

@@ -60,7 +60,11 @@ fn files_merge_and_settings_fit_the_comparisons() {
     assert_eq!(c.settings.comparison.ensemble_size, 3);
     assert!(c.description.contains("comparisons.json"));
     // The merged result serialises to TOML that passes the full parser.
-    let text = crate::constitution::to_toml(c);
+    let text = crate::constitution::document::new_document(c, &[], &|_, _| None)
+        .unwrap()
+        .to_string();
+    assert_eq!(report.principle_origins.len(), 5);
+    assert_eq!(report.comparison_origins[1], "comparisons.json, item 1");
     let back = crate::constitution::parse_constitution(&text, None).unwrap();
     assert_eq!(&back, c);
 }

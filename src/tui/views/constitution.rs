@@ -71,12 +71,20 @@ impl ConstitutionView {
 
     /// The working constitution if it is valid, else why not.
     pub fn valid_constitution(&self) -> Result<Constitution, String> {
+        if let Some(reason) = self.doc.read_only_reason() {
+            return Err(reason);
+        }
         match self.doc.problems.first() {
             None => Ok(self.doc.working.clone()),
             Some(p) => Err(format!(
                 "the constitution has problems (first: {p}); fix them in view 1"
             )),
         }
+    }
+
+    /// The text of the working constitution (what a session records as its snapshot).
+    pub fn text(&self) -> &str {
+        &self.doc.text
     }
 
     /// Selects a list row.
@@ -151,6 +159,20 @@ impl ConstitutionView {
     /// Handles an action of the editor's key map.
     pub fn on_action(&mut self, action: Action) -> Command {
         let len = self.doc.len();
+        let changes = matches!(
+            action,
+            Action::Edit
+                | Action::Add
+                | Action::Duplicate
+                | Action::Delete
+                | Action::ToggleEnabled
+                | Action::MoveUp
+                | Action::MoveDown
+                | Action::Save
+        );
+        if let Some(reason) = self.doc.read_only_reason().filter(|_| changes) {
+            return Command::Notice(reason);
+        }
         match action {
             Action::Back => {
                 self.editor = None;

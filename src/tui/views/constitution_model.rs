@@ -1,10 +1,16 @@
-//! The constitution being edited, apart from how it is drawn: the working copy, the text it
-//! would save as, its problems, and the list operations (add, duplicate, delete, enable,
-//! reorder). Saving is atomic and refused while the file would be invalid.
+//! The constitution being edited, apart from how it is drawn: the file as a `toml_edit`
+//! document edited in place (see [`crate::constitution::document`]), the constitution it reads
+//! as, its problems, and the list operations (add, duplicate, delete, enable, reorder, edit a
+//! principle's fields). Comments and layout survive; only what changed is rewritten. Saving is
+//! refused while the file would be invalid, and a file that does not read as a constitution
+//! opens read-only with its errors: it is never saved over.
 
 use std::path::PathBuf;
 
+use toml_edit::DocumentMut;
+
 use crate::constitution::diagnostic::{Diagnostic, LineIndex};
+use crate::constitution::document::{self as tomldoc, List};
 use crate::constitution::{ComparisonPrinciple, Constitution, Principle, Settings};
 
 /// Which list a principle is in.
@@ -14,45 +20,99 @@ pub enum Kind {
     Comparison,
 }
 
+impl Kind {
+    fn list(self) -> List {
+        match self {
+            Kind::Critique => List::Principles,
+            Kind::Comparison => List::Comparisons,
+        }
+    }
+}
+
+/// The text a new constitution file starts from.
+const NEW_FILE: &str = "name = \"untitled\"\n";
+
 /// The constitution being edited.
 pub struct ConstitutionDoc {
     pub path: PathBuf,
+    /// The file as a document; edits change it in place.
+    document: DocumentMut,
+    /// What the document reads as (the last shape that read, while an edit is under way).
     pub working: Constitution,
-    /// The constitution as last saved or loaded (None if the file was missing or invalid).
-    pub saved: Option<Constitution>,
-    /// Problems of the file as it was loaded, if it did not parse.
+    /// The text as last saved or loaded (None for a new file).
+    saved_text: Option<String>,
+    /// Problems of the file as it was loaded, when it did not read as a constitution.
     pub load_problems: Vec<Diagnostic>,
-    /// The text the working copy would save as, and its problems.
+    /// The text the document would save as, and its problems.
     pub text: String,
     pub problems: Vec<Diagnostic>,
+    /// The file did not read as a constitution: shown with its errors, never edited or saved.
+    read_only: bool,
 }
 
 impl ConstitutionDoc {
     /// The document for a file's text (empty text means a new file).
     pub fn from_text(path: PathBuf, text: &str) -> ConstitutionDoc {
-        let (working, saved, load_problems) = if text.trim().is_empty() {
-            (empty_constitution(), None, Vec::new())
-        } else {
-            match crate::constitution::parse_constitution(text, None) {
-                Ok(c) => (c.clone(), Some(c), Vec::new()),
-                Err(problems) => (empty_constitution(), None, problems),
-            }
-        };
         let mut doc = ConstitutionDoc {
             path,
-            working,
-            saved,
-            load_problems,
+            document: DocumentMut::new(),
+            working: empty_constitution(),
+            saved_text: None,
+            load_problems: Vec::new(),
             text: String::new(),
             problems: Vec::new(),
+            read_only: false,
         };
-        doc.refresh();
+        if text.trim().is_empty() {
+            doc.document = NEW_FILE.parse().unwrap_or_default();
+            doc.refresh();
+            return doc;
+        }
+        let readable = text
+            .parse::<DocumentMut>()
+            .ok()
+            .zip(toml::from_str::<Constitution>(text).ok());
+        match readable {
+            Some((document, working)) => {
+                doc.document = document;
+                doc.working = working;
+                doc.saved_text = Some(text.to_string());
+                doc.refresh();
+            }
+            None => {
+                doc.read_only = true;
+                doc.text = text.to_string();
+                doc.saved_text = Some(text.to_string());
+                doc.load_problems = crate::constitution::parse_constitution(text, None)
+                    .err()
+                    .unwrap_or_default();
+                doc.problems = doc.load_problems.clone();
+            }
+        }
         doc
     }
 
-    /// Recomputes the text and problems after a change.
+    /// Why nothing can be changed, when the file did not read as a constitution.
+    pub fn read_only_reason(&self) -> Option<String> {
+        self.read_only.then(|| {
+            let first = self
+                .load_problems
+                .first()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            format!(
+                "read-only: {} is not a valid constitution file{first}; fix it in a text editor and reopen it",
+                self.path.display()
+            )
+        })
+    }
+
+    /// Recomputes the text, the constitution and the problems after a change.
     pub fn refresh(&mut self) {
-        self.text = crate::constitution::to_toml(&self.working);
+        self.text = self.document.to_string();
+        if let Ok(working) = toml::from_str::<Constitution>(&self.text) {
+            self.working = working;
+        }
         self.problems = crate::constitution::parse_constitution(&self.text, None)
             .err()
             .unwrap_or_default();
@@ -60,7 +120,7 @@ impl ConstitutionDoc {
 
     /// Unsaved changes.
     pub fn is_modified(&self) -> bool {
-        self.saved.as_ref() != Some(&self.working)
+        self.saved_text.as_deref() != Some(self.text.as_str())
     }
 
     /// Number of principles of both kinds.
@@ -108,24 +168,25 @@ impl ConstitutionDoc {
         }
     }
 
-    /// The TOML fragment of one principle, as shown in the editor.
+    /// The TOML fields of one principle, as shown in the editor (with their comments).
     pub fn snippet(&self, row: usize) -> String {
-        let text = match self.locate(row) {
-            Some((Kind::Critique, i)) => self.working.principles.get(i).map(toml::to_string),
-            Some((Kind::Comparison, i)) => self.working.comparisons.get(i).map(toml::to_string),
-            None => None,
-        };
-        match text {
-            Some(Ok(t)) => t,
-            _ => String::new(),
+        match self.locate(row) {
+            Some((kind, i)) => tomldoc::fields_text(&self.document, kind.list(), i),
+            None => String::new(),
         }
     }
 
-    /// Replaces a principle by the edited fragment; problems are relative to the fragment.
+    /// Replaces a principle's fields by the edited fragment; problems are relative to the
+    /// fragment. Fields whose text did not change stay exactly as they were.
     pub fn apply_snippet(&mut self, row: usize, snippet: &str) -> Result<(), Vec<Diagnostic>> {
-        let to_problem = |e: toml::de::Error| {
-            let (line, column) = e
-                .span()
+        let Some((kind, i)) = self.locate(row) else {
+            return Ok(());
+        };
+        if self.read_only {
+            return Ok(());
+        }
+        let problem = |span: Option<std::ops::Range<usize>>, message: &str| {
+            let (line, column) = span
                 .map(|s| LineIndex::new(snippet).position(s.start))
                 .unwrap_or((1, 1));
             vec![Diagnostic {
@@ -133,20 +194,20 @@ impl ConstitutionDoc {
                 line,
                 column,
                 field: None,
-                message: e.message().to_string(),
+                message: message.trim().to_string(),
             }]
         };
-        match self.locate(row) {
-            Some((Kind::Critique, i)) => {
-                let p: Principle = toml::from_str(snippet).map_err(to_problem)?;
-                self.working.principles[i] = p;
+        let fragment: DocumentMut = snippet
+            .parse()
+            .map_err(|e: toml_edit::TomlError| problem(e.span(), e.message()))?;
+        let shape = |e: toml::de::Error| problem(e.span(), e.message());
+        match kind {
+            Kind::Critique => drop(toml::from_str::<Principle>(snippet).map_err(shape)?),
+            Kind::Comparison => {
+                drop(toml::from_str::<ComparisonPrinciple>(snippet).map_err(shape)?)
             }
-            Some((Kind::Comparison, i)) => {
-                let p: ComparisonPrinciple = toml::from_str(snippet).map_err(to_problem)?;
-                self.working.comparisons[i] = p;
-            }
-            None => return Ok(()),
         }
+        tomldoc::replace_fields(&mut self.document, kind.list(), i, &fragment);
         self.refresh();
         Ok(())
     }
@@ -168,90 +229,76 @@ impl ConstitutionDoc {
     /// Adds a new principle of the kind of `row` (critique when the list is empty) after it;
     /// returns the new row.
     pub fn add(&mut self, row: usize) -> usize {
+        if self.read_only {
+            return row;
+        }
         let (kind, index) = self
             .locate(row)
             .map_or((Kind::Critique, self.working.principles.len()), |(k, i)| {
                 (k, i + 1)
             });
-        match kind {
-            Kind::Critique => {
-                let id = self.unique_id("new-principle");
-                self.working.principles.insert(
-                    index,
-                    Principle {
-                        id,
-                        critique: "Identify specific ways in which the last response is harmful."
-                            .into(),
-                        revision: "Rewrite the response to remove the harmful content.".into(),
-                        enabled: true,
-                    },
-                );
-            }
-            Kind::Comparison => {
-                let id = self.unique_id("new-comparison");
-                self.working.comparisons.insert(
-                    index,
-                    ComparisonPrinciple {
-                        id,
-                        question: "Which of these responses is less harmful?".into(),
-                        enabled: true,
-                    },
-                );
-            }
-        }
+        let table = match kind {
+            Kind::Critique => tomldoc::principle_table(&Principle {
+                id: self.unique_id("new-principle"),
+                critique: "Identify specific ways in which the last response is harmful.".into(),
+                revision: "Rewrite the response to remove the harmful content.".into(),
+                enabled: true,
+            }),
+            Kind::Comparison => tomldoc::comparison_table(&ComparisonPrinciple {
+                id: self.unique_id("new-comparison"),
+                question: "Which of these responses is less harmful?".into(),
+                enabled: true,
+            }),
+        };
+        tomldoc::insert(&mut self.document, kind.list(), index, table);
         self.refresh();
         self.row_of(kind, index)
     }
 
     /// Duplicates a principle right after itself; returns the new row.
     pub fn duplicate(&mut self, row: usize) -> usize {
-        let Some((kind, i)) = self.locate(row) else {
+        let Some((kind, i)) = self.locate(row).filter(|_| !self.read_only) else {
             return row;
         };
-        match kind {
-            Kind::Critique => {
-                let mut p = self.working.principles[i].clone();
-                p.id = self.unique_id(&format!("{}-copy", p.id));
-                self.working.principles.insert(i + 1, p);
-            }
-            Kind::Comparison => {
-                let mut p = self.working.comparisons[i].clone();
-                p.id = self.unique_id(&format!("{}-copy", p.id));
-                self.working.comparisons.insert(i + 1, p);
-            }
-        }
+        let Some((_, id, _)) = self.summary(row) else {
+            return row;
+        };
+        let id = self.unique_id(&format!("{id}-copy"));
+        let Some(original) = tomldoc::table(&self.document, kind.list(), i) else {
+            return row;
+        };
+        let copy = tomldoc::copy_with_id(original, &id);
+        tomldoc::insert(&mut self.document, kind.list(), i + 1, copy);
         self.refresh();
         row + 1
     }
 
     /// Deletes a principle; returns the row to select next.
     pub fn delete(&mut self, row: usize) -> usize {
-        match self.locate(row) {
-            Some((Kind::Critique, i)) => {
-                self.working.principles.remove(i);
-            }
-            Some((Kind::Comparison, i)) => {
-                self.working.comparisons.remove(i);
-            }
-            None => return row,
-        }
+        let Some((kind, i)) = self.locate(row).filter(|_| !self.read_only) else {
+            return row;
+        };
+        tomldoc::remove(&mut self.document, kind.list(), i);
         self.refresh();
         row.min(self.len().saturating_sub(1))
     }
 
     /// Flips a principle's enabled flag.
     pub fn toggle(&mut self, row: usize) {
-        match self.locate(row) {
-            Some((Kind::Critique, i)) => self.working.principles[i].enabled ^= true,
-            Some((Kind::Comparison, i)) => self.working.comparisons[i].enabled ^= true,
-            None => return,
-        }
+        let Some((kind, i, enabled)) = self
+            .summary(row)
+            .filter(|_| !self.read_only)
+            .and_then(|(_, _, enabled)| self.locate(row).map(|(k, i)| (k, i, enabled)))
+        else {
+            return;
+        };
+        tomldoc::set_enabled(&mut self.document, kind.list(), i, !enabled);
         self.refresh();
     }
 
-    /// Moves a principle up (`-1`) or down (`1`) within its list; returns its new row.
+    /// Moves a principle up or down within its list; returns its new row.
     pub fn shift(&mut self, row: usize, up: bool) -> usize {
-        let Some((kind, i)) = self.locate(row) else {
+        let Some((kind, i)) = self.locate(row).filter(|_| !self.read_only) else {
             return row;
         };
         let len = match kind {
@@ -264,16 +311,17 @@ impl ConstitutionDoc {
             (i + 1 < len).then_some(i + 1)
         };
         let Some(j) = j else { return row };
-        match kind {
-            Kind::Critique => self.working.principles.swap(i, j),
-            Kind::Comparison => self.working.comparisons.swap(i, j),
-        }
+        tomldoc::swap(&mut self.document, kind.list(), i, j);
         self.refresh();
         self.row_of(kind, j)
     }
 
-    /// The path and text to write for a save to `path`; refused while there are problems.
+    /// The path and text to write for a save to `path`; refused while there are problems or
+    /// the file is read-only.
     pub fn save_request(&self, path: PathBuf) -> Result<(PathBuf, String), String> {
+        if let Some(reason) = self.read_only_reason() {
+            return Err(format!("not saved: {reason}"));
+        }
         if let Some(first) = self.problems.first() {
             return Err(format!(
                 "not saved: {} problem(s), first: {first}",
@@ -286,9 +334,7 @@ impl ConstitutionDoc {
     /// Notes that `text` is now on disk at `path` (which becomes the document's path);
     /// returns the status line.
     pub fn saved(&mut self, path: PathBuf, text: &str) -> String {
-        if let Ok(c) = crate::constitution::parse_constitution(text, None) {
-            self.saved = Some(c);
-        }
+        self.saved_text = Some(text.to_string());
         self.load_problems.clear();
         self.path = path;
         format!("saved {}", self.path.display())
@@ -320,53 +366,4 @@ fn empty_constitution() -> Constitution {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const TEXT: &str = "name = \"t\"\n[settings.comparison]\nensemble_size = 1\n\n[[principles]]\nid = \"harm\"\ncritique = \"c\"\nrevision = \"r\"\n\n[[comparisons]]\nid = \"less-harm\"\nquestion = \"q\"\n";
-
-    #[test]
-    fn list_operations_keep_the_file_valid() {
-        let mut doc = ConstitutionDoc::from_text(PathBuf::from("c.toml"), TEXT);
-        assert!(!doc.is_modified());
-        let row = doc.duplicate(0);
-        assert_eq!(doc.summary(row).unwrap().1, "harm-copy");
-        let row = doc.shift(row, true);
-        assert_eq!(row, 0);
-        doc.toggle(0);
-        assert!(!doc.summary(0).unwrap().2);
-        let added = doc.add(2);
-        assert_eq!(doc.summary(added).unwrap().0, Kind::Comparison);
-        assert!(doc.problems.is_empty(), "{:?}", doc.problems);
-        assert!(doc.is_modified());
-    }
-
-    #[test]
-    fn invalid_edit_reports_position_and_changes_nothing() {
-        let mut doc = ConstitutionDoc::from_text(PathBuf::from("c.toml"), TEXT);
-        let err = doc
-            .apply_snippet(0, "id = \"harm\"\ncritique = \nrevision = \"r\"\n")
-            .unwrap_err();
-        assert_eq!(err[0].line, 2);
-        assert!(!doc.is_modified());
-    }
-
-    #[test]
-    fn save_is_refused_while_ids_clash() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.toml");
-        std::fs::write(&path, TEXT).unwrap();
-        let mut doc = ConstitutionDoc::from_text(path.clone(), TEXT);
-        let copy = doc.duplicate(0);
-        doc.apply_snippet(copy, "id = \"harm\"\ncritique = \"c\"\nrevision = \"r\"\n")
-            .unwrap();
-        assert!(!doc.problems.is_empty());
-        assert!(doc.save().is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), TEXT);
-        doc.apply_snippet(copy, "id = \"other\"\ncritique = \"c\"\nrevision = \"r\"\n")
-            .unwrap();
-        doc.save().unwrap();
-        assert!(!doc.is_modified());
-        assert!(std::fs::read_to_string(&path).unwrap().contains("other"));
-    }
-}
+mod tests;
