@@ -1,11 +1,11 @@
-//! The constitution file as highlighted TOML. syntect does the work when its bundled syntaxes
-//! know TOML; otherwise a small line tokenizer colours tables, keys, strings, numbers and
-//! comments with the same theme colours. Results are cached per text, since the file changes
-//! only on edits while frames are drawn many times a second.
+//! The constitution file as highlighted TOML: syntect with the TOML grammar bat ships (from
+//! `two-face`; syntect bundles none for TOML), so multi-line strings, comments after a value,
+//! inline tables and dates are coloured as TOML defines them. Results are cached per text,
+//! since the file changes only on edits while frames are drawn many times a second.
 
 use std::sync::OnceLock;
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Theme, ThemeSet};
@@ -19,7 +19,7 @@ struct Highlighter {
 fn highlighter() -> &'static Highlighter {
     static CELL: OnceLock<Highlighter> = OnceLock::new();
     CELL.get_or_init(|| {
-        let syntaxes = SyntaxSet::load_defaults_newlines();
+        let syntaxes = two_face::syntax::extra_newlines();
         let mut themes = ThemeSet::load_defaults();
         let theme = themes
             .themes
@@ -48,122 +48,55 @@ impl TomlView {
     }
 }
 
-/// Highlights a TOML text into one ratatui line per source line.
+/// Highlights a TOML text into one ratatui line per source line. A line the grammar cannot
+/// colour (it never fails on text, but the API allows it) is shown plain.
 pub fn highlight_toml(text: &str) -> Vec<Line<'static>> {
     let h = highlighter();
-    match h.syntaxes.find_syntax_by_extension("toml") {
-        Some(syntax) => {
-            let mut lines = Vec::new();
-            let mut hl = HighlightLines::new(syntax, &h.theme);
-            for line in syntect::util::LinesWithEndings::from(text) {
-                match hl.highlight_line(line, &h.syntaxes) {
-                    Ok(ranges) => lines.push(Line::from(
-                        ranges
-                            .into_iter()
-                            .map(|(style, piece)| {
-                                let c = style.foreground;
-                                Span::styled(
-                                    piece.trim_end_matches('\n').to_string(),
-                                    Style::default().fg(Color::Rgb(c.r, c.g, c.b)),
-                                )
-                            })
-                            .collect::<Vec<_>>(),
-                    )),
-                    Err(_) => lines.push(Line::from(line.trim_end_matches('\n').to_string())),
-                }
-            }
-            lines
-        }
-        None => text.lines().map(tokenize_line).collect(),
-    }
-}
-
-/// Colour of a theme scope, falling back to `fallback`.
-fn scope_color(scope: &str, fallback: Color) -> Color {
-    let h = highlighter();
-    let Ok(selector) = syntect::highlighting::ScopeSelectors::from_str_like(scope) else {
-        return fallback;
+    let Some(syntax) = h.syntaxes.find_syntax_by_extension("toml") else {
+        return text.lines().map(|l| Line::from(l.to_string())).collect();
     };
-    h.theme
-        .scopes
-        .iter()
-        .find(|item| item.scope.selectors == selector.selectors)
-        .and_then(|item| item.style.foreground)
-        .map(|c| Color::Rgb(c.r, c.g, c.b))
-        .unwrap_or(fallback)
-}
-
-/// A TOML line split into coloured pieces (the fallback when syntect has no TOML syntax).
-fn tokenize_line(line: &str) -> Line<'static> {
-    let trimmed = line.trim_start();
-    if trimmed.starts_with('#') {
-        return Line::from(Span::styled(
-            line.to_string(),
-            Style::default().fg(scope_color("comment", Color::DarkGray)),
-        ));
-    }
-    if trimmed.starts_with('[') {
-        return Line::from(Span::styled(
-            line.to_string(),
-            Style::default()
-                .fg(scope_color("entity.name", Color::Yellow))
-                .add_modifier(Modifier::BOLD),
-        ));
-    }
-    if let Some(eq) = find_assignment(line) {
-        let (key, rest) = line.split_at(eq);
-        let value = &rest[1..];
-        let value_trim = value.trim_start();
-        let value_color = if value_trim.starts_with('"') || value_trim.starts_with('\'') {
-            scope_color("string", Color::Green)
-        } else if value_trim.starts_with("true") || value_trim.starts_with("false") {
-            scope_color("constant", Color::Magenta)
-        } else if value_trim.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-            scope_color("constant.numeric", Color::LightRed)
-        } else {
-            Color::Reset
-        };
-        return Line::from(vec![
-            Span::styled(
-                key.to_string(),
-                Style::default().fg(scope_color("variable", Color::LightBlue)),
+    let mut hl = HighlightLines::new(syntax, &h.theme);
+    syntect::util::LinesWithEndings::from(text)
+        .map(|line| match hl.highlight_line(line, &h.syntaxes) {
+            Ok(ranges) => Line::from(
+                ranges
+                    .into_iter()
+                    .map(|(style, piece)| {
+                        let c = style.foreground;
+                        Span::styled(
+                            piece.trim_end_matches(['\n', '\r']).to_string(),
+                            Style::default().fg(Color::Rgb(c.r, c.g, c.b)),
+                        )
+                    })
+                    .filter(|span| !span.content.is_empty())
+                    .collect::<Vec<_>>(),
             ),
-            Span::raw("="),
-            Span::styled(value.to_string(), Style::default().fg(value_color)),
-        ]);
-    }
-    // Continuation of a multi-line string.
-    Line::from(Span::styled(
-        line.to_string(),
-        Style::default().fg(scope_color("string", Color::Green)),
-    ))
-}
-
-/// Byte index of the `=` of a `key = value` line, if the line is one.
-fn find_assignment(line: &str) -> Option<usize> {
-    let eq = line.find('=')?;
-    let key = line[..eq].trim();
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
-    bare.then_some(eq)
-}
-
-/// Parses a scope selector string (small helper trait to keep the call site readable).
-trait FromStrLike: Sized {
-    fn from_str_like(s: &str) -> Result<Self, ()>;
-}
-
-impl FromStrLike for syntect::highlighting::ScopeSelectors {
-    fn from_str_like(s: &str) -> Result<Self, ()> {
-        s.parse().map_err(|_| ())
-    }
+            Err(_) => Line::from(line.trim_end_matches(['\n', '\r']).to_string()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// The colour `line` gives the last character of `piece` (a comment's `#` may have a
+    /// colour of its own).
+    fn color_of(line: &Line, piece: &str) -> Option<Color> {
+        let at = text(line).find(piece)? + piece.len() - 1;
+        let mut start = 0;
+        for span in &line.spans {
+            start += span.content.len();
+            if at < start {
+                return span.style.fg;
+            }
+        }
+        None
+    }
 
     #[test]
     fn one_line_per_source_line_with_text_intact() {
@@ -171,9 +104,34 @@ mod tests {
         let lines = highlight_toml(src);
         assert_eq!(lines.len(), src.lines().count());
         for (line, source) in lines.iter().zip(src.lines()) {
-            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-            assert_eq!(text, source);
+            assert_eq!(text(line), source);
         }
+    }
+
+    #[test]
+    fn multi_line_strings_and_trailing_comments_are_coloured_as_toml() {
+        let src = "# a comment line\n\
+                   name = \"one line\"\n\
+                   rounds = 2  # a trailing comment\n\
+                   critique = \"\"\"\n\
+                   Point out the harm # not a comment\n\
+                   [not.a.table]\n\
+                   \"\"\"\n\
+                   enabled = true\n";
+        let lines = highlight_toml(src);
+        let comment = color_of(&lines[0], "# a comment").expect("comment colour");
+        let string = color_of(&lines[1], "one line").expect("string colour");
+        let number = color_of(&lines[2], "2").expect("number colour");
+        assert_ne!(comment, string);
+        assert_ne!(number, comment);
+        // After a value, a comment is a comment (the line tokenizer coloured it as the number).
+        assert_eq!(color_of(&lines[2], "# a trailing"), Some(comment));
+        // Inside a multi-line string, `#` and `[` are text, not a comment and a table header.
+        assert_eq!(color_of(&lines[4], "# not a comment"), Some(string));
+        assert_eq!(color_of(&lines[4], "Point out"), Some(string));
+        assert_eq!(color_of(&lines[5], "[not.a.table]"), Some(string));
+        // And the string ends where it ends: the next key is a key again.
+        assert_ne!(color_of(&lines[7], "enabled"), Some(string));
     }
 
     #[test]
