@@ -14,7 +14,7 @@ use crate::pipeline::{Choice, Comparison};
 use crate::session::Review;
 use crate::tui::keymap::Action;
 use crate::tui::widgets::prob_bar::prob_bar;
-use crate::tui::widgets::wrap::{wrap_text, WrapCache};
+use crate::tui::widgets::wrap::{draw_lines, wrap_text, WrapCache};
 use crate::tui::workspace::{now_rfc3339, pending_review, Workspace};
 
 /// State of the comparison view.
@@ -123,12 +123,7 @@ impl ComparisonView {
         let lines = self.cache.get_or_build(key, inner.width, || {
             wrap_text(text, Style::default(), inner.width)
         });
-        let visible: Vec<Line> = lines
-            .iter()
-            .take(usize::from(inner.height))
-            .cloned()
-            .collect();
-        frame.render_widget(Paragraph::new(visible), inner);
+        draw_lines(frame, lines, 0, inner);
     }
 
     fn draw_verdicts(
@@ -193,11 +188,6 @@ impl ComparisonView {
         self.scroll = self
             .scroll
             .min(lines.len().saturating_sub(usize::from(inner.height)));
-        let visible: Vec<Line> = lines
-            .into_iter()
-            .skip(self.scroll)
-            .take(usize::from(inner.height))
-            .collect();
-        frame.render_widget(Paragraph::new(visible), inner);
+        draw_lines(frame, &lines, self.scroll, inner);
     }
 }

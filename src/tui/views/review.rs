@@ -6,7 +6,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
 
 use super::popups::InputPurpose;
@@ -17,7 +17,7 @@ use crate::session::{Review, ReviewState};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::row_list::draw_rows;
 use crate::tui::widgets::stream::heading_style;
-use crate::tui::widgets::wrap::{wrap_spans, WrapCache};
+use crate::tui::widgets::wrap::{draw_lines, wrap_spans, WrapCache};
 use crate::tui::workspace::{now_rfc3339, pending_review, Workspace};
 
 /// The review queue's filters.
@@ -316,11 +316,6 @@ impl ReviewView {
             }
             wrap_spans(&pieces, inner.width)
         });
-        let visible: Vec<Line> = lines
-            .iter()
-            .take(usize::from(inner.height))
-            .cloned()
-            .collect();
-        frame.render_widget(Paragraph::new(visible), inner);
+        draw_lines(frame, lines, 0, inner);
     }
 }
