@@ -212,22 +212,12 @@ mod tests {
         );
         // The weights survive: Q8_0 holds the Q4_1 levels to within a small fraction of a step.
         let name = "blk.0.ffn_up.weight";
-        let a = before.tensor(&mut fb, name, &Device::Cpu).unwrap();
-        let b = after.tensor(&mut fa, name, &Device::Cpu).unwrap();
-        let a: Vec<f32> = a
-            .dequantize(&Device::Cpu)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
-        let b: Vec<f32> = b
-            .dequantize(&Device::Cpu)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
+        let values = |content: &gguf_file::Content, file: &mut std::fs::File| -> Vec<f32> {
+            let tensor = content.tensor(file, name, &Device::Cpu).unwrap();
+            let dequantized = tensor.dequantize(&Device::Cpu).unwrap();
+            dequantized.flatten_all().unwrap().to_vec1().unwrap()
+        };
+        let (a, b) = (values(&before, &mut fb), values(&after, &mut fa));
         let worst = a
             .iter()
             .zip(&b)

@@ -176,21 +176,10 @@ mod tests {
                 .map(|_| rng.gen_range(0..1000u32))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(
-            draw(1, "p", RngStream::Rounds),
-            draw(1, "p", RngStream::Rounds)
-        );
-        assert_ne!(
-            draw(1, "p", RngStream::Rounds),
-            draw(2, "p", RngStream::Rounds)
-        );
-        assert_ne!(
-            draw(1, "p", RngStream::Rounds),
-            draw(1, "q", RngStream::Rounds)
-        );
-        assert_ne!(
-            draw(1, "p", RngStream::Rounds),
-            draw(1, "p", RngStream::Feedback)
-        );
+        let base = draw(1, "p", RngStream::Rounds);
+        assert_eq!(draw(1, "p", RngStream::Rounds), base);
+        assert_ne!(draw(2, "p", RngStream::Rounds), base, "seed");
+        assert_ne!(draw(1, "q", RngStream::Rounds), base, "prompt");
+        assert_ne!(draw(1, "p", RngStream::Feedback), base, "stream");
     }
 }

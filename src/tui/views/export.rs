@@ -96,29 +96,36 @@ impl ExportDialog {
         let popup = centered(area, 72, 16);
         frame.render_widget(Clear, popup);
         let check = |on: bool| if on { "[x]" } else { "[ ]" };
-        let count = |f: fn(&ExportCounts) -> usize| match &self.plan {
-            Ok(c) => plural(f(c), "row"),
-            Err(_) => "-".to_string(),
-        };
-        let mut lines = vec![
-            Line::from(format!(
-                "{} s  {:<34} {}",
-                check(self.choice.sft),
+        let plan = self.plan.as_ref().ok();
+        let count =
+            |rows: Option<usize>| rows.map_or_else(|| "-".to_string(), |n| plural(n, "row"));
+        let choices = [
+            (
+                self.choice.sft,
+                's',
                 "SFT (prompt, final revision)",
-                count(|c| c.sft)
-            )),
-            Line::from(format!(
-                "{} p  {:<34} {}",
-                check(self.choice.preferences),
+                plan.map(|c| c.sft),
+            ),
+            (
+                self.choice.preferences,
+                'p',
                 "preferences (chosen, rejected)",
-                count(|c| c.preferences)
-            )),
-            Line::from(format!(
-                "{} v  {:<34} {}",
-                check(self.choice.revision_pairs),
+                plan.map(|c| c.preferences),
+            ),
+            (
+                self.choice.revision_pairs,
+                'v',
                 "revision pairs (every round)",
-                count(|c| c.revision_pairs)
-            )),
+                plan.map(|c| c.revision_pairs),
+            ),
+        ];
+        let mut lines: Vec<Line> = choices
+            .into_iter()
+            .map(|(on, key, what, rows)| {
+                Line::from(format!("{} {key}  {what:<34} {}", check(on), count(rows)))
+            })
+            .collect();
+        lines.extend([
             Line::from(format!(
                 "{} f  overwrite existing files",
                 check(self.choice.force)
@@ -132,7 +139,7 @@ impl ExportDialog {
                 ),
             ]),
             Line::default(),
-        ];
+        ]);
         match &self.plan {
             Ok(c) if !c.existing.is_empty() && !self.choice.force => lines.push(Line::styled(
                 format!(
