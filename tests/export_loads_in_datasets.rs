@@ -8,7 +8,7 @@ use std::process::Command;
 use cai_workbench::export::{export, ExportOptions};
 use cai_workbench::model::ModelInfo;
 use cai_workbench::session::{Manifest, Review, ReviewState, Session};
-use cai_workbench::tui::bench::synthetic_record;
+use cai_workbench::pipeline::synthetic::synthetic_record;
 
 fn python_with_datasets() -> PathBuf {
     let venv = cai_workbench::model::fetch::data_dir().join("test-venv");

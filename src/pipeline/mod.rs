@@ -8,6 +8,7 @@
 //! - [`cleanup`]: strips preambles and meta-comments from revisions.
 //! - [`stage`]: what the stages share (streamed generation, early stops, per-record RNG).
 //! - [`runner`]: one prompt end to end, and runs of many prompts with bounded concurrency.
+//! - [`synthetic`]: deterministic synthetic records for benchmarks and tests.
 
 pub mod cleanup;
 pub mod critique_revision;
@@ -17,6 +18,7 @@ pub mod record;
 pub mod refusal;
 pub mod runner;
 pub mod stage;
+pub mod synthetic;
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::app::{App, Paths};
-use super::bench::synthetic_record;
+use crate::pipeline::synthetic::synthetic_record;
 use super::bridge::SessionLink;
 use super::event::AppEvent;
 
