@@ -11,9 +11,9 @@ use ratatui::Terminal;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::app::{App, Paths};
-use crate::pipeline::synthetic::synthetic_record;
 use super::bridge::SessionLink;
 use super::event::AppEvent;
+use crate::pipeline::synthetic::synthetic_record;
 
 /// A small valid constitution.
 pub const CONSTITUTION: &str = r#"name = "test constitution"
@@ -111,19 +111,76 @@ pub fn settle(app: &mut App, rx: &mut UnboundedReceiver<AppEvent>) {
     }
 }
 
-/// Draws the app on a test terminal and returns the screen as text.
-pub fn render(app: &mut App, width: u16, height: u16) -> String {
+/// Draws the app on a `width` x `height` test terminal; returns what is on it.
+fn draw(app: &mut App, width: u16, height: u16) -> ratatui::buffer::Buffer {
     let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
         Ok(t) => t,
         Err(never) => match never {},
     };
     let _ = terminal.draw(|f| app.draw(f));
-    let buffer = terminal.backend().buffer().clone();
+    terminal.backend().buffer().clone()
+}
+
+/// Draws the app on a test terminal and returns the screen as text.
+pub fn render(app: &mut App, width: u16, height: u16) -> String {
+    let buffer = draw(app, width, height);
     let mut out = String::new();
     for y in 0..buffer.area.height {
         let line: String = (0..buffer.area.width)
             .map(|x| buffer[(x, y)].symbol().to_string())
             .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Draws the app like [`render`], with the word diff's marks kept: deleted words as `[-...-]`
+/// and inserted ones as `{+...+}` (git's word-diff notation), so that a snapshot of a diff view
+/// shows which words went and which came instead of the old and new words run together.
+pub fn render_diff_marked(app: &mut App, width: u16, height: u16) -> String {
+    use crate::tui::widgets::diff::{deleted_style, inserted_style};
+    let buffer = draw(app, width, height);
+    let marks = |cell: &ratatui::buffer::Cell| {
+        let is = |style: ratatui::style::Style| {
+            cell.fg == style.fg.unwrap_or_default() && cell.modifier == style.add_modifier
+        };
+        if is(deleted_style()) {
+            Some(("[-", "-]"))
+        } else if is(inserted_style()) {
+            Some(("{+", "+}"))
+        } else {
+            None
+        }
+    };
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut open: Option<(&str, &str)> = None;
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            // A mark spans words and the spaces between them, not the spaces around a run.
+            let mark = marks(cell).filter(|_| cell.symbol() != " ");
+            let mark = mark.or(open.filter(|_| cell.symbol() == " "));
+            if mark != open {
+                if let Some((_, close)) = open {
+                    let trimmed = line.trim_end().len();
+                    let spaces = line.split_off(trimmed);
+                    line.push_str(close);
+                    line.push_str(&spaces);
+                }
+                if let Some((start, _)) = mark {
+                    line.push_str(start);
+                }
+                open = mark;
+            }
+            line.push_str(cell.symbol());
+        }
+        if let Some((_, close)) = open {
+            let trimmed = line.trim_end().len();
+            line.truncate(trimmed);
+            line.push_str(close);
+        }
         out.push_str(line.trim_end());
         out.push('\n');
     }

@@ -60,10 +60,16 @@ fn inspector_view_plain_and_diffs() {
     let mut app = app(3);
     app.view = ViewId::Inspector;
     insta::assert_snapshot!("inspector_plain", render(&mut app, 100, 30));
+    // The diff views keep the diff's marks: [-deleted-] and {+inserted+} words.
     press(&mut app, &[key('d')]);
-    insta::assert_snapshot!("inspector_rounds_diff", render(&mut app, 100, 30));
+    let screen = render_diff_marked(&mut app, 100, 30);
+    assert!(screen.contains("[-") && screen.contains("{+"), "{screen}");
+    insta::assert_snapshot!("inspector_rounds_diff", screen);
     press(&mut app, &[key('d')]);
-    insta::assert_snapshot!("inspector_initial_final", render(&mut app, 100, 30));
+    insta::assert_snapshot!(
+        "inspector_initial_final",
+        render_diff_marked(&mut app, 100, 30)
+    );
 }
 
 #[test]
