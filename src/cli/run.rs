@@ -148,13 +148,22 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
 
     let bar = progress_bar(todo.len());
     let mut streamed_pieces = 0u64;
+    // The bar shows two rates: text pieces streamed so far (a piece is usually a token, but the
+    // stream may join or split them), and the tokens the model counted for finished records.
+    let rates = |pieces: u64, tokens: u64| {
+        let seconds = started.elapsed().as_secs_f64().max(1e-3);
+        format!(
+            "{:.1} pieces/s streamed, {:.1} tokens/s in finished records",
+            pieces as f64 / seconds,
+            tokens as f64 / seconds
+        )
+    };
     while let Some(event) = rx.recv().await {
         match event {
             PipelineEvent::Token { .. } => {
                 streamed_pieces += 1;
                 if let Some(bar) = &bar {
-                    let rate = streamed_pieces as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                    bar.set_message(format!("{rate:.1} tok/s"));
+                    bar.set_message(rates(streamed_pieces, report.generated_tokens));
                 }
             }
             PipelineEvent::Finished { record } => {
