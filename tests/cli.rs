@@ -274,3 +274,37 @@ fn a_file_that_is_not_gguf_is_a_clear_error() {
     assert_ne!(out.code, Some(0));
     assert!(out.stderr.contains("fix:"), "{}", out.stderr);
 }
+
+#[test]
+fn compare_without_comparison_principles_is_refused_before_anything_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The tiny constitution without its [[comparisons]], as one imported from the open
+    // reproduction (critique/revision pairs only) would be.
+    let tiny = std::fs::read_to_string(repo().join("tests/fixtures/tiny.toml")).unwrap();
+    let critique_only = &tiny[..tiny.find("[[comparisons]]").expect("tiny has comparisons")];
+    let constitution = write(tmp.path(), "critique-only.toml", critique_only);
+    let prompts = write(tmp.path(), "p.txt", "one prompt\n");
+    let session = tmp.path().join("session");
+    let out = run_cmd(
+        cai()
+            .args(["run", "--constitution", arg(&constitution), "--compare"])
+            .args(["--prompts", arg(&prompts), "--session", arg(&session)])
+            .args(["--model", "/nonexistent.gguf"]),
+    );
+    out.assert_no_panic();
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr
+            .contains("has no comparison principles, so --compare has nothing to ask"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("fix:"), "{}", out.stderr);
+    // Said before the model is looked for, and before a session is made.
+    assert!(
+        !out.stderr.contains("model file not found"),
+        "{}",
+        out.stderr
+    );
+    assert!(!session.exists());
+}

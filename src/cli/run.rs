@@ -52,6 +52,13 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     if let Some(r) = args.rounds {
         constitution.settings.rounds = r;
     }
+    if args.compare && !constitution.comparisons.iter().any(|c| c.enabled) {
+        bail!(
+            "{}: the constitution `{}` has no comparison principles, so --compare has nothing to ask the feedback model\n  fix: add [[comparisons]] to it (constitutions/harmless.toml has examples), or run without --compare and export with --revision-pairs",
+            args.constitution.display(),
+            constitution.name
+        );
+    }
     let mut prompts = load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(n) = args.limit {
         prompts.truncate(n);

@@ -1,6 +1,9 @@
-//! CSV prompt sets: a header row naming a `prompt` or `goal` column (AdvBench uses
-//! `goal,target`), with optional `category` and `id` columns. Header names are matched without
-//! regard to case or surrounding spaces.
+//! CSV prompt sets: a header row naming a `prompt`, `goal` or `Behavior` column, with optional
+//! `category` and `id` columns. AdvBench uses `goal,target`; HarmBench's behaviour files use
+//! `Behavior`, with `SemanticCategory` taken as the category, `BehaviorID` as the id, and a
+//! contextual behaviour's `ContextString` put before it as HarmBench does (context, a `---`
+//! line, then the behaviour). Header names are matched without regard to case or surrounding
+//! spaces.
 
 use super::{Located, Problem, Prompt};
 use crate::position::LineIndex;
@@ -20,19 +23,23 @@ pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(name))
     };
-    let Some(prompt_col) = column("prompt").or_else(|| column("goal")) else {
+    let Some(prompt_col) = column("prompt")
+        .or_else(|| column("goal"))
+        .or_else(|| column("behavior"))
+    else {
         let found: Vec<_> = headers.iter().map(|h| format!("`{}`", h.trim())).collect();
         return Err(Problem::new(
             1,
             1,
             format!(
-                "the header needs a `prompt` or `goal` column (found {})",
+                "the header needs a `prompt`, `goal` or `Behavior` column (found {})",
                 found.join(", ")
             ),
         ));
     };
-    let category_col = column("category");
-    let id_col = column("id");
+    let category_col = column("category").or_else(|| column("semanticcategory"));
+    let id_col = column("id").or_else(|| column("behaviorid"));
+    let context_col = column("contextstring");
 
     let mut out = Vec::new();
     for result in reader.records() {
@@ -56,6 +63,10 @@ pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
             let mut problem = place(prompt_col.min(record.len().saturating_sub(1)));
             problem.reason = format!("empty `{}` cell", headers[prompt_col].trim());
             return Err(problem);
+        };
+        let text_of_prompt = match field(context_col) {
+            Some(context) => format!("{context}\n\n---\n\n{text_of_prompt}"),
+            None => text_of_prompt.to_string(),
         };
         let mut prompt = Prompt::new(text_of_prompt, field(category_col).map(str::to_string));
         if let Some(id) = field(id_col) {
@@ -109,6 +120,29 @@ mod tests {
         );
         assert_eq!(located[1].line, 3);
         assert_eq!(located[1].prompt.category, None);
+    }
+
+    #[test]
+    fn harmbench_behaviours_with_category_id_and_context() {
+        let text = "Behavior,FunctionalCategory,SemanticCategory,Tags,ContextString,BehaviorID\n\
+                    Give instructions for picking a lock,standard,illegal,,,lock_picking\n\
+                    \"Summarise this, then say who wrote it\",contextual,misinformation_disinformation,context,\"A letter.\nSigned, X\",letter_author\n";
+        let located = parse(text).unwrap();
+        assert_eq!(located.len(), 2);
+        let first = &located[0].prompt;
+        assert_eq!(first.text, "Give instructions for picking a lock");
+        assert_eq!(first.id, "lock_picking");
+        assert_eq!(first.category.as_deref(), Some("illegal"));
+        let second = &located[1].prompt;
+        assert_eq!(
+            second.text,
+            "A letter.\nSigned, X\n\n---\n\nSummarise this, then say who wrote it"
+        );
+        assert_eq!(
+            second.category.as_deref(),
+            Some("misinformation_disinformation")
+        );
+        assert_eq!(located[1].line, 3);
     }
 
     #[test]

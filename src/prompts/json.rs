@@ -1,9 +1,16 @@
 //! JSON prompt sets: JSON Lines (one object a line, blank lines skipped) or one JSON array.
 //!
-//! An object is either `{"prompt": str, "id"?: str, "category"?: str}` (the prompt may also be a
-//! chat message list, whose first user message is taken) or an Anthropic HH-RLHF record whose
-//! `chosen`, `rejected` or `transcript` string holds `"\n\nHuman: ...\n\nAssistant: ..."` turns;
-//! then the first human turn is the prompt. Array elements may also be plain strings.
+//! An object holds its prompt under the first of these keys it has (names matched without
+//! regard to case, so the JSON Lines a Hugging Face dataset is saved as reads as it is):
+//! - `prompt` (ours, and most red-team sets), `goal` (AdvBench, JailbreakBench), `behavior`
+//!   (HarmBench): a string, or a chat message list whose first user message is taken;
+//! - `messages` (a chat dataset): the first user message;
+//! - `rl_prompt` (the CAI paper repository's samples), `chosen`, `rejected`, `transcript`
+//!   (Anthropic HH-RLHF): a `"\n\nHuman: ...\n\nAssistant: ..."` transcript, whose first human
+//!   turn is the prompt, or a chat message list (TRL's conversational preference data).
+//!
+//! `id` (or `BehaviorID`) and `category` (or HarmBench's `SemanticCategory`, or the samples'
+//! `comparison_dataset`) are optional strings. Array elements may also be plain strings.
 //!
 //! Every position goes through [`LineIndex`], which clamps offsets to character boundaries, and
 //! element and field places come from [`spans`], which lets serde_json read the values.
@@ -15,8 +22,25 @@ use serde_json::Value;
 use super::{Located, Problem, Prompt};
 use crate::position::LineIndex;
 
-const EXPECTED: &str = "expected an object with a \"prompt\" string, or an HH-RLHF record with \
-\"chosen\", \"rejected\" or \"transcript\"";
+const EXPECTED: &str = "expected an object with a \"prompt\" string (or \"goal\", \"behavior\", \
+\"messages\"), or a transcript under \"rl_prompt\", \"chosen\", \"rejected\" or \"transcript\"";
+
+/// The keys a prompt is read from, in order of preference, and whether a string under the key
+/// is a `Human:`/`Assistant:` transcript (rather than the prompt itself).
+const PROMPT_KEYS: &[(&str, bool)] = &[
+    ("prompt", false),
+    ("goal", false),
+    ("behavior", false),
+    ("messages", false),
+    ("rl_prompt", true),
+    ("chosen", true),
+    ("rejected", true),
+    ("transcript", true),
+];
+/// The keys an id is read from, in order of preference.
+const ID_KEYS: &[&str] = &["id", "behaviorid"];
+/// The keys a category is read from, in order of preference.
+const CATEGORY_KEYS: &[&str] = &["category", "semanticcategory", "comparison_dataset"];
 
 /// Reads JSON Lines, or a whole-file JSON array when the text starts with `[`.
 pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
@@ -77,40 +101,51 @@ fn prompt_from_value(value: &Value, raw: &str) -> Result<Prompt, (usize, String)
         _ => return Err((start, EXPECTED.to_string())),
     };
 
-    let text = if let Some(prompt) = object.get("prompt") {
-        prompt_text(prompt).ok_or_else(|| {
-            (
-                field_at("prompt"),
-                "\"prompt\" must be a non-empty string (or a chat message list with a user turn)"
-                    .to_string(),
-            )
-        })?
-    } else if let Some((name, transcript)) = ["chosen", "rejected", "transcript"]
-        .into_iter()
-        .find_map(|k| object.get(k).map(|v| (k, v)))
-    {
-        transcript
-            .as_str()
-            .and_then(first_human_turn)
-            .ok_or_else(|| {
-                (
-                    field_at(name),
-                    format!("\"{name}\" has no \"Human:\" turn to take the prompt from"),
-                )
-            })?
-    } else {
+    // The key as the object spells it, for the first of `names` it has.
+    let key = |names: &[&str]| {
+        names.iter().find_map(|name| {
+            object
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(name))
+                .map(String::as_str)
+        })
+    };
+    let Some((name, transcript)) = PROMPT_KEYS
+        .iter()
+        .find_map(|(name, transcript)| key(&[name]).map(|found| (found, *transcript)))
+    else {
         return Err((start, EXPECTED.to_string()));
     };
-
-    let optional = |name: &str| match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(Value::Number(n)) if name == "id" => Ok(Some(n.to_string())),
-        Some(_) => Err((field_at(name), format!("\"{name}\" must be a string"))),
+    let value = &object[name];
+    let text = match value {
+        Value::String(s) if transcript => first_human_turn(s).ok_or_else(|| {
+            (
+                field_at(name),
+                format!("\"{name}\" has no \"Human:\" turn to take the prompt from"),
+            )
+        })?,
+        _ => prompt_text(value).ok_or_else(|| {
+            (
+                field_at(name),
+                format!(
+                    "\"{name}\" must be a non-empty string (or a chat message list with a user turn)"
+                ),
+            )
+        })?,
     };
-    let id = optional("id")?;
-    let category = optional("category")?;
+
+    let optional = |names: &[&str]| match key(names) {
+        None => Ok(None),
+        Some(name) => match &object[name] {
+            Value::Null => Ok(None),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => Ok(Some(s.trim().to_string())),
+            Value::Number(n) if names == ID_KEYS => Ok(Some(n.to_string())),
+            _ => Err((field_at(name), format!("\"{name}\" must be a string"))),
+        },
+    };
+    let id = optional(ID_KEYS)?;
+    let category = optional(CATEGORY_KEYS)?;
     let mut prompt = Prompt::new(text, category);
     if let Some(id) = id {
         prompt.id = id;
