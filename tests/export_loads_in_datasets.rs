@@ -1,14 +1,21 @@
-//! The exported files load with Hugging Face `datasets.load_dataset("json", ...)`, the way a TRL
-//! training run reads them. The test fetches `datasets` into a cached virtual environment on
-//! first use (under the data directory), like the default model; it needs python3 with venv.
+//! The exported files load with Hugging Face `datasets`, the way a TRL training run reads them:
+//! each file with `load_dataset("json", ...)`, and the directory by configuration name
+//! (`load_dataset(DIR, "sft")`, `load_dataset(DIR, "preferences")`) through the dataset card's
+//! `configs:`; every key of the TRL recipes beside the data is a field of the dataclasses TRL's
+//! `sft` and `dpo` commands parse at the pinned TRL release (`tests/python/check_export.py`
+//! reads them from the TRL and transformers wheels, without installing TRL and torch). The test
+//! fetches `datasets` into a cached virtual environment on first use (under the data
+//! directory), like the default model, and caches the dataclass fields beside it; it needs
+//! python3 with venv. No training is run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cai_workbench::export::{export, ExportOptions};
+use cai_workbench::export::recipes::{TRANSFORMERS_VERSION, TRL_VERSION};
+use cai_workbench::export::{export, ExportOptions, ExportSummary};
 use cai_workbench::model::ModelInfo;
-use cai_workbench::session::{Manifest, Review, ReviewState, Session};
 use cai_workbench::pipeline::synthetic::synthetic_record;
+use cai_workbench::session::{Manifest, Review, ReviewState, Session};
 
 fn python_with_datasets() -> PathBuf {
     let venv = cai_workbench::model::fetch::data_dir().join("test-venv");
@@ -41,6 +48,47 @@ fn python_with_datasets() -> PathBuf {
     );
     assert!(has(&python), "datasets still not importable");
     python
+}
+
+/// Runs `tests/python/check_export.py` on an export directory: its output, or its failure.
+fn check_export(python: &Path, out: &Path, hf_cache: &Path) -> Result<String, String> {
+    let fields = cai_workbench::model::fetch::data_dir()
+        .join("test-cache")
+        .join(format!(
+            "trl-{TRL_VERSION}-transformers-{TRANSFORMERS_VERSION}-fields.json"
+        ));
+    let output = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_export.py"))
+        .arg(out)
+        .arg(&fields)
+        .args([TRL_VERSION, TRANSFORMERS_VERSION])
+        .env("HF_DATASETS_OFFLINE", "1")
+        .env("HF_DATASETS_CACHE", hf_cache)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+fn export_all(session: &Session, out: &Path) -> ExportSummary {
+    export(
+        session,
+        &ExportOptions {
+            out: out.to_path_buf(),
+            force: false,
+            sft: true,
+            preferences: true,
+            revision_pairs: true,
+        },
+    )
+    .expect("export")
 }
 
 fn session_with_reviews(dir: &Path, n: usize) -> Session {
@@ -90,17 +138,7 @@ fn exported_files_load_with_datasets() {
     let dir = tempfile::tempdir().unwrap();
     let session = session_with_reviews(&dir.path().join("session"), 12);
     let out = dir.path().join("out");
-    let summary = export(
-        &session,
-        &ExportOptions {
-            out: out.clone(),
-            force: false,
-            sft: true,
-            preferences: true,
-            revision_pairs: true,
-        },
-    )
-    .expect("export");
+    let summary = export_all(&session, &out);
     assert_eq!(summary.approved, 9);
     let script = r#"
 import sys, datasets
@@ -132,4 +170,88 @@ print(len(sft), len(prefs))
     );
     assert_eq!(counts.trim(), expected);
     assert_eq!(summary.sft_lines, 9);
+}
+
+#[test]
+fn the_export_loads_by_configuration_name_and_its_recipes_are_trl_configs() {
+    let python = python_with_datasets();
+    let dir = tempfile::tempdir().unwrap();
+    let session = session_with_reviews(&dir.path().join("session"), 12);
+    let out = dir.path().join("out");
+    let summary = export_all(&session, &out);
+    let hf_cache = dir.path().join("hf-cache");
+    let report = check_export(&python, &out, &hf_cache).unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<&str> = report.lines().collect();
+    let pairs = summary.ai_feedback_pairs + summary.revision_pairs;
+    assert_eq!(
+        lines,
+        [
+            format!("sft {}", summary.sft_lines),
+            format!("preferences {pairs}"),
+            format!("dpo.yaml ok: trl dpo reads {pairs} rows of `preferences`"),
+            format!(
+                "sft.yaml ok: trl sft reads {} rows of `sft`",
+                summary.sft_lines
+            ),
+        ]
+    );
+
+    // The check can fail: a key TRL does not know (the handbook's DPO recipe still has
+    // max_prompt_length, which DPOConfig no longer has) is named.
+    let dpo = out.join("dpo.yaml");
+    let recipe = std::fs::read_to_string(&dpo).unwrap();
+    std::fs::write(&dpo, format!("{recipe}max_prompt_length: 512\n")).unwrap();
+    let err = check_export(&python, &out, &hf_cache).unwrap_err();
+    assert!(
+        err.contains(&format!(
+            "dpo.yaml: not fields of `trl dpo` at TRL {TRL_VERSION}: max_prompt_length"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_export_without_comparisons_writes_no_empty_preferences_file_and_still_loads() {
+    let python = python_with_datasets();
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = session_with_reviews(&dir.path().join("session"), 0);
+    for i in 0..3 {
+        let mut record = synthetic_record(i);
+        record.comparison = None;
+        let id = record.prompt.id.clone();
+        session.append_record(&record).expect("append");
+        let review = Review {
+            state: ReviewState::Approved,
+            edited: None,
+            flipped: false,
+            at: "2026-01-01T00:00:01Z".into(),
+        };
+        session.set_review(&id, review).expect("review");
+    }
+    let out = dir.path().join("out");
+    let summary = export(
+        &session,
+        &ExportOptions {
+            out: out.clone(),
+            force: false,
+            sft: true,
+            preferences: true,
+            revision_pairs: false,
+        },
+    )
+    .expect("export");
+    assert!(!out.join("preferences.jsonl").exists());
+    assert!(!out.join("dpo.yaml").exists());
+    assert_eq!(summary.notes.len(), 1, "{:?}", summary.notes);
+    assert!(
+        summary.notes[0].contains("--revision-pairs"),
+        "{:?}",
+        summary.notes
+    );
+    let report =
+        check_export(&python, &out, &dir.path().join("hf-cache")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        report.lines().collect::<Vec<_>>(),
+        ["sft 3", "sft.yaml ok: trl sft reads 3 rows of `sft`"]
+    );
 }

@@ -46,9 +46,17 @@ pub fn export(
         let what = match path.file_name().and_then(|n| n.to_str()) {
             Some(export::SFT_FILE) => format!("{} examples", summary.sft_lines),
             Some(export::PREFERENCES_FILE) => pairs.clone(),
+            Some(export::card::CARD_FILE) => {
+                "dataset card (load_dataset(DIR, \"sft\"))".to_string()
+            }
+            Some(export::recipes::SFT_RECIPE) => "recipe: trl sft --config sft.yaml".to_string(),
+            Some(export::recipes::DPO_RECIPE) => "recipe: trl dpo --config dpo.yaml".to_string(),
             _ => "manifest".to_string(),
         };
         let _ = writeln!(text, "  {}  {what}", path.display());
+    }
+    for note in &summary.notes {
+        let _ = writeln!(text, "note: {note}");
     }
     if !summary.skipped.is_empty() {
         let _ = writeln!(text, "skipped {}:", summary.skipped.len());
@@ -89,10 +97,16 @@ mod tests {
             text.contains(&format!("{}  1 examples", out.join("sft.jsonl").display())),
             "{text}"
         );
+        // The record has no comparison and no rounds: no pairs of either kind, so no
+        // preferences file, and a note that says why.
+        assert!(!text.contains("preferences.jsonl  "), "{text}");
         assert!(
-            text.contains("0 pairs (0 ai-feedback, 0 revision-over-initial)"),
+            text.contains("note: preferences.jsonl not written: no approved record has an AI-feedback comparison"),
             "{text}"
         );
+        assert!(!out.join("preferences.jsonl").exists());
+        assert!(out.join("README.md").exists() && out.join("sft.yaml").exists());
+        assert!(!out.join("dpo.yaml").exists());
         let err = export(&dir, &out, false, true).unwrap_err();
         assert!(format!("{err:#}").contains("already exists"));
         assert!(export(&dir, &out, true, false).is_ok());

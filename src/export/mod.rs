@@ -4,15 +4,24 @@
 //! - `sft.jsonl` ([`sft`]): conversational `messages` for SFTTrainer;
 //! - `preferences.jsonl` ([`preferences`]): explicit-prompt conversational pairs for
 //!   DPOTrainer / RewardTrainer, with the soft label kept as `p_chosen`;
+//! - `README.md` ([`card`]): the dataset card, whose `configs:` metadata lets
+//!   `datasets.load_dataset(DIR, "sft")` and `load_dataset(DIR, "preferences")` find the files,
+//!   and which says how the data was made;
+//! - `sft.yaml`, `dpo.yaml` ([`recipes`]): configs for TRL's `trl sft` and `trl dpo`;
 //! - `manifest.json` ([`manifest`]): session, constitution, models, options, per-file line
 //!   counts and sha256.
+//!
+//! A data file with no lines is not written (`datasets` cannot load an empty file); the
+//! summary's notes say why it would have been empty and what to do instead.
 //!
 //! Every line carries the same provenance keys ([`provenance`]). Existing files are never
 //! replaced unless `force` is set, and every file is written atomically.
 
+pub mod card;
 pub mod manifest;
 pub mod preferences;
 pub mod provenance;
+pub mod recipes;
 pub mod sft;
 
 #[cfg(test)]
@@ -23,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::constitution::{parse_constitution, Constitution};
 use crate::fsutil::{sha256_hex, write_atomic};
 use crate::pipeline::RecordStatus;
 use crate::session::{ReviewState, Session};
@@ -62,6 +72,8 @@ pub struct ExportSummary {
     pub revision_pairs: usize,
     /// `record id: reason` for each approved record or pair left out.
     pub skipped: Vec<String>,
+    /// Why a data file asked for is not written, and what to do instead.
+    pub notes: Vec<String>,
     /// The files written (or to be written), manifest last.
     pub files: Vec<PathBuf>,
     /// Target files that already exist (an export without `force` refuses them).
@@ -97,6 +109,8 @@ struct Built {
     summary: ExportSummary,
     sft: Vec<String>,
     preferences: Vec<String>,
+    /// The session's constitution, when its snapshot parses.
+    constitution: Option<Constitution>,
 }
 
 /// Counts what [`export`] would write with these options, without writing anything.
@@ -125,7 +139,8 @@ pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, 
         (opts.sft, SFT_FILE, &built.sft),
         (opts.preferences, PREFERENCES_FILE, &built.preferences),
     ] {
-        if !enabled {
+        if !enabled || lines.is_empty() {
+            remove_stale(&opts.out.join(name), opts.force)?;
             continue;
         }
         let bytes: String = lines.iter().map(|l| format!("{l}\n")).collect();
@@ -142,7 +157,23 @@ pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, 
         revision_pairs: opts.revision_pairs,
         force: opts.force,
     };
-    let manifest = ExportManifest::new(session.manifest(), options, &built.summary, files);
+    let mut manifest = ExportManifest::new(session.manifest(), options, &built.summary, files);
+    let dir_name = directory_name(&opts.out);
+    let constitution = built.constitution.as_ref();
+    let beside = training_files(&manifest, &dir_name, constitution, &built.summary.notes);
+    for (name, text) in beside {
+        write_file(&opts.out.join(name), text.as_bytes())?;
+        let entry = FileEntry {
+            lines: text.lines().count(),
+            sha256: sha256_hex(text.as_bytes()),
+        };
+        manifest.files.insert(name.to_string(), entry);
+    }
+    for stale in [recipes::SFT_RECIPE, recipes::DPO_RECIPE] {
+        if !manifest.files.contains_key(stale) {
+            remove_stale(&opts.out.join(stale), opts.force)?;
+        }
+    }
     let mut json = serde_json::to_vec_pretty(&manifest).map_err(|e| ExportError::Write {
         path: opts.out.join(MANIFEST_FILE),
         source: std::io::Error::other(e),
@@ -150,6 +181,47 @@ pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, 
     json.push(b'\n');
     write_file(&opts.out.join(MANIFEST_FILE), &json)?;
     Ok(built.summary)
+}
+
+/// The files written beside the data: the dataset card, and a recipe for each data file.
+fn training_files(
+    manifest: &ExportManifest,
+    dir_name: &str,
+    constitution: Option<&Constitution>,
+    notes: &[String],
+) -> Vec<(&'static str, String)> {
+    let card = card::dataset_card(manifest, dir_name, constitution, notes);
+    let mut out = vec![(card::CARD_FILE, card)];
+    if manifest.files.contains_key(SFT_FILE) {
+        out.push((recipes::SFT_RECIPE, recipes::sft_recipe(manifest, dir_name)));
+    }
+    if manifest.files.contains_key(PREFERENCES_FILE) {
+        out.push((recipes::DPO_RECIPE, recipes::dpo_recipe(manifest, dir_name)));
+    }
+    out
+}
+
+/// The name of the export directory (which exists by now), for the card and the recipes.
+fn directory_name(out: &Path) -> String {
+    out.canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "export".to_string())
+}
+
+/// With `force`, removes a file an earlier export left that this one does not write, so that
+/// the directory holds what its card and manifest describe.
+fn remove_stale(path: &Path, force: bool) -> Result<(), ExportError> {
+    if !force {
+        return Ok(());
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ExportError::Write {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
@@ -220,9 +292,25 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
         }
     }
     summary.sft_lines = sft_lines.len();
+    let constitution = parse_constitution(&manifest.constitution_toml, None).ok();
+    if opts.sft && sft_lines.is_empty() && summary.approved > 0 {
+        summary
+            .notes
+            .push(format!("{SFT_FILE} not written: no approved record could be exported (see the skipped records)"));
+    }
+    if opts.preferences && preference_lines.is_empty() && summary.approved > 0 {
+        summary
+            .notes
+            .push(empty_preferences(state, opts, constitution.as_ref()));
+    }
+    let sft = opts.sft && !sft_lines.is_empty();
+    let preferences = opts.preferences && !preference_lines.is_empty();
     for (enabled, name) in [
-        (opts.sft, SFT_FILE),
-        (opts.preferences, PREFERENCES_FILE),
+        (sft, SFT_FILE),
+        (preferences, PREFERENCES_FILE),
+        (true, card::CARD_FILE),
+        (sft, recipes::SFT_RECIPE),
+        (preferences, recipes::DPO_RECIPE),
         (true, MANIFEST_FILE),
     ] {
         if enabled {
@@ -239,5 +327,40 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
         summary,
         sft: sft_lines,
         preferences: preference_lines,
+        constitution,
     }
+}
+
+/// Why `preferences.jsonl` would be empty, and what to export instead.
+fn empty_preferences(
+    state: &crate::session::SessionState,
+    opts: &ExportOptions,
+    constitution: Option<&Constitution>,
+) -> String {
+    let approved: Vec<_> = state
+        .records()
+        .iter()
+        .filter(|r| {
+            r.status == RecordStatus::Done
+                && state.review(&r.prompt.id).state == ReviewState::Approved
+        })
+        .collect();
+    let compared = approved.iter().filter(|r| r.comparison.is_some()).count();
+    let why = if compared > 0 {
+        format!("the {compared} AI-feedback pair(s) of the approved records were left out (see the skipped records)")
+    } else if constitution.is_some_and(|c| !c.comparisons.iter().any(|p| p.enabled)) {
+        format!(
+            "no approved record has an AI-feedback comparison: the constitution `{}` has no comparison principles, so its runs compare nothing",
+            constitution.map_or("", |c| c.name.as_str())
+        )
+    } else {
+        "no approved record has an AI-feedback comparison (the runs were made without --compare)"
+            .to_string()
+    };
+    let fix = if opts.revision_pairs {
+        "no approved record has a revision to pair with its initial answer either".to_string()
+    } else {
+        "fix: pass --revision-pairs to export each final revision chosen over its initial answer (the pairs the open reproduction trained on)".to_string()
+    };
+    format!("{PREFERENCES_FILE} not written: {why}\n  {fix}")
 }
