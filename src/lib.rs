@@ -8,6 +8,8 @@
 //!   backend for tests; fetching the default model.
 //! - [`pipeline`]: critique/revision rounds, AI-feedback comparisons with soft labels, the
 //!   evasiveness heuristic, and the runner that keeps many prompts in flight.
+//! - [`quality`]: quality flags on every record (degenerate, echo, unchanged, empty, cut off,
+//!   evasive, near tie).
 //! - [`session`]: the append-only event log, the manifest, replay, review state and resume.
 //! - [`export`]: TRL-ready SFT and preference files with provenance.
 //! - [`cli`] (headless) and [`tui`] (the workbench): front ends on the same core.
@@ -21,5 +23,6 @@ pub mod model;
 pub mod pipeline;
 pub mod position;
 pub mod prompts;
+pub mod quality;
 pub mod session;
 pub mod tui;

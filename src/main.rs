@@ -61,9 +61,10 @@ fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCo
             println!("{}", cli::review::review(&r.session, action)?);
         }
         Some(Command::Export(e)) => {
+            let exclusions = cli::export::exclusions(e.exclude.as_deref(), e.min_margin)?;
             println!(
                 "{}",
-                cli::export::export(&e.session, &e.out, e.force, e.revision_pairs)?
+                cli::export::export(&e.session, &e.out, e.force, e.revision_pairs, exclusions)?
             )
         }
         Some(Command::Sessions {

@@ -3,6 +3,8 @@
 //! the real `cai` binary in temp dirs and asserts on exit status, stdout, stderr and files.
 
 mod common;
+#[path = "cli/quality.rs"]
+mod quality;
 #[path = "cli/sessions.rs"]
 mod sessions;
 

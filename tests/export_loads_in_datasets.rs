@@ -86,6 +86,7 @@ fn export_all(session: &Session, out: &Path) -> ExportSummary {
             sft: true,
             preferences: true,
             revision_pairs: true,
+            ..ExportOptions::default()
         },
     )
     .expect("export")

@@ -124,6 +124,7 @@ fn top_p_sampling_with_a_nucleus_of_one_token_gives_the_greedy_answer() {
         temperature: 0.7,
         top_p: 1e-6,
         max_tokens: 24,
+        ..Sampling::greedy(24)
     });
     assert_eq!(nucleus_of_one, greedy);
 }

@@ -137,6 +137,13 @@ pub struct ExportArgs {
     /// Also write revision-over-initial preference pairs (as the open reproduction did).
     #[arg(long)]
     pub revision_pairs: bool,
+    /// Leave out lines whose texts carry these quality flags, comma-separated (degenerate,
+    /// echo, unchanged, empty, cut-off, evasive, near-tie).
+    #[arg(long, value_name = "FLAGS")]
+    pub exclude: Option<String>,
+    /// Leave out AI-feedback pairs whose P(A) is within this of 0.5.
+    #[arg(long, value_name = "MARGIN")]
+    pub min_margin: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]

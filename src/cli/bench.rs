@@ -145,6 +145,7 @@ pub async fn throughput(
                         temperature: 0.7,
                         top_p: 0.95,
                         max_tokens: tokens,
+                        ..Sampling::greedy(tokens)
                     },
                     None,
                     CancellationToken::new(),

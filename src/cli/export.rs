@@ -5,15 +5,32 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::export::{self, ExportOptions};
+use crate::export::{self, Exclusions, ExportOptions};
+use crate::quality::FlagKind;
 use crate::session::Session;
 
-/// Exports the session in `session_dir` into `out`; returns what was written, one file a line.
+/// The exclusions of `--exclude FLAGS` and `--min-margin MARGIN`, checked.
+pub fn exclusions(exclude: Option<&str>, min_margin: Option<f64>) -> anyhow::Result<Exclusions> {
+    let flags = match exclude {
+        Some(list) => FlagKind::parse_list(list).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?,
+        None => Vec::new(),
+    };
+    if let Some(m) = min_margin {
+        if !(0.0..=0.5).contains(&m) {
+            anyhow::bail!("--min-margin is {m}; it must be between 0 and 0.5");
+        }
+    }
+    Ok(Exclusions { flags, min_margin })
+}
+
+/// Exports the session in `session_dir` into `out`; returns what was written, one file a line,
+/// and what the exclusions left out.
 pub fn export(
     session_dir: &Path,
     out: &Path,
     force: bool,
     revision_pairs: bool,
+    exclusions: Exclusions,
 ) -> anyhow::Result<String> {
     let session = Session::open_read_only(session_dir)
         .with_context(|| format!("could not open session {}", session_dir.display()))?;
@@ -23,6 +40,7 @@ pub fn export(
         sft: true,
         preferences: true,
         revision_pairs,
+        exclusions,
     };
     let summary = export::export(&session, &opts)?;
     let mut text = String::new();
@@ -58,6 +76,10 @@ pub fn export(
     for note in &summary.notes {
         let _ = writeln!(text, "note: {note}");
     }
+    for (file, reasons) in &summary.excluded {
+        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let _ = writeln!(text, "left out of {file}: {}", parts.join(", "));
+    }
     if !summary.skipped.is_empty() {
         let _ = writeln!(text, "skipped {}:", summary.skipped.len());
         for why in &summary.skipped {
@@ -88,7 +110,7 @@ mod tests {
         drop(s);
         review(&dir, ReviewAction::ApproveAll).unwrap();
         let out = tmp.path().join("out");
-        let text = export(&dir, &out, false, true).unwrap();
+        let text = export(&dir, &out, false, true, Exclusions::default()).unwrap();
         assert!(
             text.starts_with("exported 1 approved records of session cli"),
             "{text}"
@@ -107,8 +129,8 @@ mod tests {
         assert!(!out.join("preferences.jsonl").exists());
         assert!(out.join("README.md").exists() && out.join("sft.yaml").exists());
         assert!(!out.join("dpo.yaml").exists());
-        let err = export(&dir, &out, false, true).unwrap_err();
+        let err = export(&dir, &out, false, true, Exclusions::default()).unwrap_err();
         assert!(format!("{err:#}").contains("already exists"));
-        assert!(export(&dir, &out, true, false).is_ok());
+        assert!(export(&dir, &out, true, false, Exclusions::default()).is_ok());
     }
 }

@@ -73,6 +73,8 @@ pub struct Settings {
     /// Seed of the principle-drawing RNG (and recorded for provenance).
     pub seed: u64,
     pub comparison: ComparisonSettings,
+    /// What keeps answers from repeating themselves.
+    pub repetition: RepetitionSettings,
 }
 
 impl Default for Settings {
@@ -85,6 +87,53 @@ impl Default for Settings {
             max_critique_tokens: 96,
             seed: 42,
             comparison: ComparisonSettings::default(),
+            repetition: RepetitionSettings::default(),
+        }
+    }
+}
+
+/// Sampler penalties against repetition and the early stop of looping generations
+/// (`[settings.repetition]`). They apply to answers, critiques and revisions, not to the
+/// feedback model's reasoning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RepetitionSettings {
+    /// Logit penalty per earlier occurrence of a token (0 = off).
+    pub frequency_penalty: f32,
+    /// Logit penalty for a token that occurred at all (0 = off).
+    pub presence_penalty: f32,
+    /// DRY penalty multiplier (0 = off).
+    pub dry_multiplier: f32,
+    /// DRY penalty growth per token of repeat beyond `dry_allowed_length`.
+    pub dry_base: f32,
+    /// Repeats up to this many tokens long go unpenalised by DRY.
+    pub dry_allowed_length: u32,
+    /// Stop a generation once it loops, and trim the repeats.
+    pub stop_on_loop: bool,
+}
+
+impl Default for RepetitionSettings {
+    fn default() -> Self {
+        RepetitionSettings {
+            frequency_penalty: 0.0,
+            presence_penalty: 0.0,
+            dry_multiplier: 0.0,
+            dry_base: 1.75,
+            dry_allowed_length: 2,
+            stop_on_loop: false,
+        }
+    }
+}
+
+impl RepetitionSettings {
+    /// The sampler penalties of these settings.
+    pub fn penalties(&self) -> crate::model::Penalties {
+        crate::model::Penalties {
+            frequency: self.frequency_penalty,
+            presence: self.presence_penalty,
+            dry_multiplier: self.dry_multiplier,
+            dry_base: self.dry_base,
+            dry_allowed_length: self.dry_allowed_length,
         }
     }
 }
@@ -104,6 +153,8 @@ pub struct ComparisonSettings {
     pub max_reasoning_tokens: u32,
     /// Which two responses are compared.
     pub candidates: CandidatePair,
+    /// A comparison with |P(A) - 0.5| below this is flagged as a near tie.
+    pub tie_margin: f32,
 }
 
 impl Default for ComparisonSettings {
@@ -115,6 +166,7 @@ impl Default for ComparisonSettings {
             clamp: [0.4, 0.6],
             max_reasoning_tokens: 96,
             candidates: CandidatePair::InitialVsRevision,
+            tie_margin: 0.05,
         }
     }
 }

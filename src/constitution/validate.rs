@@ -153,6 +153,54 @@ fn check_settings(out: &mut Problems, c: &Constitution) {
             format!("clamp is [{lo}, {hi}]; it must satisfy 0 <= low < high <= 1"),
         );
     }
+    if !(0.0..=0.5).contains(&cmp.tie_margin) {
+        out.push(
+            "settings.comparison.tie_margin",
+            format!(
+                "tie_margin is {}; it must be between 0 and 0.5",
+                cmp.tie_margin
+            ),
+        );
+    }
+    check_repetition(out, &s.repetition);
+}
+
+fn check_repetition(out: &mut Problems, rep: &crate::constitution::RepetitionSettings) {
+    for (field, value) in [
+        ("frequency_penalty", rep.frequency_penalty),
+        ("presence_penalty", rep.presence_penalty),
+    ] {
+        if !(-2.0..=2.0).contains(&value) {
+            out.push(
+                format!("settings.repetition.{field}"),
+                format!("{field} is {value}; it must be between -2 and 2"),
+            );
+        }
+    }
+    if !(0.0..=5.0).contains(&rep.dry_multiplier) {
+        out.push(
+            "settings.repetition.dry_multiplier",
+            format!(
+                "dry_multiplier is {}; it must be between 0 (off) and 5",
+                rep.dry_multiplier
+            ),
+        );
+    }
+    if !(1.0..=4.0).contains(&rep.dry_base) {
+        out.push(
+            "settings.repetition.dry_base",
+            format!("dry_base is {}; it must be between 1 and 4", rep.dry_base),
+        );
+    }
+    if !(1..=64).contains(&rep.dry_allowed_length) {
+        out.push(
+            "settings.repetition.dry_allowed_length",
+            format!(
+                "dry_allowed_length is {}; it must be between 1 and 64",
+                rep.dry_allowed_length
+            ),
+        );
+    }
 }
 
 fn check_id<'a>(

@@ -32,6 +32,10 @@ pub struct OptionsEntry {
     pub preferences: bool,
     pub revision_pairs: bool,
     pub force: bool,
+    /// Flag kinds whose lines were left out.
+    pub exclude: Vec<String>,
+    /// AI-feedback pairs with |P(A) - 0.5| below this were left out.
+    pub min_margin: Option<f64>,
 }
 
 /// How many records and lines went where.
@@ -42,6 +46,9 @@ pub struct CountsEntry {
     pub ai_feedback_pairs: usize,
     pub revision_pairs: usize,
     pub skipped: usize,
+    /// Lines left out by `exclude` and `min_margin`, per file and reason (a line left out
+    /// for two reasons counts under both).
+    pub excluded: super::ExcludedCounts,
 }
 
 /// Contents of the export's `manifest.json`.
@@ -92,6 +99,7 @@ impl ExportManifest {
                 ai_feedback_pairs: summary.ai_feedback_pairs,
                 revision_pairs: summary.revision_pairs,
                 skipped: summary.skipped.len(),
+                excluded: summary.excluded.clone(),
             },
             files,
             skipped: summary.skipped.clone(),

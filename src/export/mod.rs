@@ -18,12 +18,15 @@
 //! replaced unless `force` is set, and every file is written atomically.
 
 pub mod card;
+pub mod filter;
 pub mod manifest;
 pub mod preferences;
 pub mod provenance;
 pub mod recipes;
 pub mod sft;
 
+#[cfg(test)]
+mod exclusion_tests;
 #[cfg(test)]
 mod tests;
 
@@ -37,6 +40,8 @@ use crate::fsutil::{sha256_hex, write_atomic};
 use crate::pipeline::RecordStatus;
 use crate::session::{ReviewState, Session};
 
+use filter::LineKind;
+pub use filter::{ExcludedCounts, Exclusions};
 use manifest::{ExportManifest, FileEntry, OptionsEntry};
 
 /// File name of the SFT data.
@@ -47,7 +52,7 @@ pub const PREFERENCES_FILE: &str = "preferences.jsonl";
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// What to export, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExportOptions {
     /// Output directory (made if needed).
     pub out: PathBuf,
@@ -59,6 +64,8 @@ pub struct ExportOptions {
     pub preferences: bool,
     /// Also put revision-over-initial pairs into `preferences.jsonl`.
     pub revision_pairs: bool,
+    /// Flagged records and near ties to leave out.
+    pub exclusions: Exclusions,
 }
 
 /// What an export wrote, or would write (see [`plan`]).
@@ -74,6 +81,8 @@ pub struct ExportSummary {
     pub skipped: Vec<String>,
     /// Why a data file asked for is not written, and what to do instead.
     pub notes: Vec<String>,
+    /// Lines left out by the exclusions, per file and reason.
+    pub excluded: ExcludedCounts,
     /// The files written (or to be written), manifest last.
     pub files: Vec<PathBuf>,
     /// Target files that already exist (an export without `force` refuses them).
@@ -156,6 +165,13 @@ pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, 
         preferences: opts.preferences,
         revision_pairs: opts.revision_pairs,
         force: opts.force,
+        exclude: opts
+            .exclusions
+            .flags
+            .iter()
+            .map(|k| k.name().to_string())
+            .collect(),
+        min_margin: opts.exclusions.min_margin,
     };
     let mut manifest = ExportManifest::new(session.manifest(), options, &built.summary, files);
     let dir_name = directory_name(&opts.out);
@@ -259,7 +275,13 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
         summary.approved += 1;
         let id = record.prompt.id.as_str();
         let skipped = &mut summary.skipped;
-        if opts.sft {
+        let excluded = &mut summary.excluded;
+        let mut left_out = |kind: LineKind, file: &str| {
+            let reasons = opts.exclusions.reasons(record, &review, kind);
+            filter::count(excluded, file, &reasons);
+            !reasons.is_empty()
+        };
+        if opts.sft && !left_out(LineKind::Sft, SFT_FILE) {
             match sft::sft_line(manifest, record, &review) {
                 Ok(line) => sft_lines.extend(to_line(&line, id, skipped)),
                 Err(why) => skipped.push(format!("{id}: sft: {why}")),
@@ -268,7 +290,12 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
         if !opts.preferences {
             continue;
         }
+        let pair_left_out =
+            record.comparison.is_some() && left_out(LineKind::AiFeedbackPair, PREFERENCES_FILE);
+        let revision_pair_left_out =
+            opts.revision_pairs && left_out(LineKind::RevisionPair, PREFERENCES_FILE);
         match preferences::ai_feedback_pair(manifest, record, &review) {
+            _ if pair_left_out => {}
             Ok(Some(line)) => {
                 if let Some(line) = to_line(&line, id, skipped) {
                     preference_lines.push(line);
@@ -278,7 +305,7 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
             Ok(None) => {}
             Err(why) => skipped.push(format!("{id}: ai-feedback pair: {why}")),
         }
-        if opts.revision_pairs {
+        if opts.revision_pairs && !revision_pair_left_out {
             match preferences::revision_pair(manifest, record, &review) {
                 Ok(Some(line)) => {
                     if let Some(line) = to_line(&line, id, skipped) {

@@ -19,7 +19,7 @@ fn response(text: &str) -> Response {
 
 /// A done record with one round (initial "bad <n>", revision "good <n>") and a comparison
 /// where the feedback model prefers the revision (slot B) with probability 0.8.
-fn full_record(n: u32) -> Record {
+pub(super) fn full_record(n: u32) -> Record {
     let initial = format!("bad {n}");
     let revision = format!("good {n}");
     Record {
@@ -67,10 +67,11 @@ fn full_record(n: u32) -> Record {
         finished_at: "2024-01-01T00:00:09Z".into(),
         generated_tokens: 12,
         seconds: 9.0,
+        flags: None,
     }
 }
 
-fn review(state: ReviewState, edited: Option<&str>, flipped: bool) -> Review {
+pub(super) fn review(state: ReviewState, edited: Option<&str>, flipped: bool) -> Review {
     Review {
         state,
         edited: edited.map(str::to_string),
@@ -110,10 +111,11 @@ fn options(out: &Path) -> ExportOptions {
         sft: true,
         preferences: true,
         revision_pairs: true,
+        ..ExportOptions::default()
     }
 }
 
-fn lines(path: &Path) -> Vec<Value> {
+pub(super) fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

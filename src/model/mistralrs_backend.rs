@@ -13,8 +13,8 @@ use std::time::Instant;
 use async_trait::async_trait;
 use either::Either;
 use mistralrs::{
-    GgufModelBuilder, Model, RequestBuilder, Response, SamplingParams, TextMessageRole,
-    TextMessages, TokenSource,
+    DrySamplingParams, GgufModelBuilder, Model, RequestBuilder, Response, SamplingParams,
+    TextMessageRole, TextMessages, TokenSource,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -98,9 +98,9 @@ impl MistralRsBackend {
         })
     }
 
-    fn sampling_params(s: Sampling) -> SamplingParams {
+    pub(super) fn sampling_params(s: Sampling) -> SamplingParams {
         let max_len = Some(s.max_tokens.max(1) as usize);
-        if s.temperature <= 0.0 {
+        let mut params = if s.temperature <= 0.0 {
             SamplingParams {
                 max_len,
                 ..SamplingParams::deterministic()
@@ -112,7 +112,21 @@ impl MistralRsBackend {
                 max_len,
                 ..SamplingParams::neutral()
             }
+        };
+        let p = s.penalties;
+        params.frequency_penalty = (p.frequency != 0.0).then_some(p.frequency);
+        params.presence_penalty = (p.presence != 0.0).then_some(p.presence);
+        if p.dry_multiplier > 0.0 {
+            // mistral.rs's default sequence breakers (newline, colon, quote, asterisk).
+            params.dry_params = DrySamplingParams::new_with_defaults(
+                p.dry_multiplier,
+                None,
+                Some(p.dry_base),
+                Some(p.dry_allowed_length as usize),
+            )
+            .ok();
         }
+        params
     }
 
     pub(super) async fn tokens(

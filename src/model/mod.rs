@@ -62,6 +62,13 @@ pub struct Sampling {
     pub temperature: f32,
     pub top_p: f32,
     pub max_tokens: u32,
+    /// Penalties against repeating tokens (none by default).
+    #[serde(default)]
+    pub penalties: Penalties,
+    /// Stop the generation once it loops ([`crate::quality::repetition::is_looping`]); done
+    /// by the pipeline while the text streams in, whatever the backend.
+    #[serde(default)]
+    pub stop_on_loop: bool,
 }
 
 impl Sampling {
@@ -70,8 +77,27 @@ impl Sampling {
             temperature: 0.0,
             top_p: 1.0,
             max_tokens,
+            penalties: Penalties::default(),
+            stop_on_loop: false,
         }
     }
+}
+
+/// Sampler penalties against repetition, as OpenAI-style servers and mistral.rs take them.
+/// Zero means off. All of them count the tokens of the whole sequence, prompt included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Penalties {
+    /// Subtracted from a token's logit once per earlier occurrence.
+    pub frequency: f32,
+    /// Subtracted from a token's logit once if it occurred at all.
+    pub presence: f32,
+    /// DRY ("don't repeat yourself"): a token that would extend a repeat of an earlier
+    /// sequence of `dry_allowed_length` or more tokens loses
+    /// `dry_multiplier * dry_base^(length - dry_allowed_length)` from its logit.
+    pub dry_multiplier: f32,
+    pub dry_base: f32,
+    pub dry_allowed_length: u32,
 }
 
 /// Why a generation stopped.
@@ -84,6 +110,8 @@ pub enum FinishReason {
     Length,
     /// The caller cancelled; the text is partial.
     Cancelled,
+    /// The pipeline stopped it because it was repeating itself (the repeats are trimmed).
+    Loop,
 }
 
 /// The result of one chat completion.

@@ -47,6 +47,8 @@ pub fn response_sampling(constitution: &Constitution) -> Sampling {
         temperature: s.temperature,
         top_p: s.top_p,
         max_tokens: s.max_response_tokens,
+        penalties: s.repetition.penalties(),
+        stop_on_loop: s.repetition.stop_on_loop,
     }
 }
 
@@ -57,6 +59,8 @@ pub fn critique_sampling(constitution: &Constitution) -> Sampling {
         temperature: s.temperature,
         top_p: s.top_p,
         max_tokens: s.max_critique_tokens,
+        penalties: s.repetition.penalties(),
+        stop_on_loop: s.repetition.stop_on_loop,
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::FinishReason;
+use crate::quality::QualityFlag;
 
 /// A red-team (or benign) prompt to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +115,10 @@ pub struct Record {
     pub generated_tokens: u32,
     /// Wall seconds spent on this record.
     pub seconds: f64,
+    /// Quality flags ([`crate::quality`]); `None` in records stored before flags existed,
+    /// which get them when the session is replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<QualityFlag>>,
 }
 
 impl Record {
@@ -123,5 +128,10 @@ impl Record {
             .last()
             .map(|r| r.revision.text.as_str())
             .or(self.initial.as_ref().map(|r| r.text.as_str()))
+    }
+
+    /// The record's quality flags (none if they were never computed).
+    pub fn flags(&self) -> &[QualityFlag] {
+        self.flags.as_deref().unwrap_or(&[])
     }
 }

@@ -66,7 +66,8 @@ fn now_rfc3339() -> String {
 
 /// Runs the whole pipeline for one prompt: supervised rounds, then (if `opts.compare`) the
 /// feedback stage. Never panics: errors become [`RecordStatus::Failed`], cancellation becomes
-/// [`RecordStatus::Cancelled`] with the partial text produced so far kept in the record.
+/// [`RecordStatus::Cancelled`] with the partial text produced so far kept in the record. The
+/// finished record carries its quality flags.
 pub async fn run_record(
     models: &Models,
     constitution: &Constitution,
@@ -110,6 +111,8 @@ pub async fn run_record(
     };
     record.finished_at = now_rfc3339();
     record.seconds = started.elapsed().as_secs_f64();
+    let tie_margin = f64::from(constitution.settings.comparison.tie_margin);
+    record.flags = Some(crate::quality::flag_record(&record, tie_margin));
     record
 }
 

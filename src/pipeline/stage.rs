@@ -13,6 +13,7 @@ use super::events::{PipelineEvent, Stage};
 use super::record::{Prompt, Record, RecordStatus, Response};
 use super::refusal::is_evasive;
 use crate::model::{Backend, ChatMessage, FinishReason, Generation, ModelError, Sampling};
+use crate::quality::repetition::{is_looping, trim_loop};
 
 /// Why a stage ended before finishing its work.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +58,8 @@ impl StageContext<'_> {
     /// Runs one chat completion as `stage`: sends StageStarted, forwards streamed pieces as
     /// Token events while the model works, then sends StageFinished with the whole text.
     /// A cancelled generation is returned normally (finish `Cancelled`) so callers keep it.
+    /// With `sampling.stop_on_loop`, a generation whose text starts to loop is stopped and
+    /// returned with finish `Loop` and the repeats trimmed.
     pub async fn generate(
         &self,
         backend: &dyn Backend,
@@ -77,27 +80,68 @@ impl StageContext<'_> {
                 text,
             })
         };
-        let chat = backend.chat(messages, sampling, Some(tx), self.cancel.clone());
+        let stop = self.cancel.child_token();
+        let mut watch = LoopWatch::new(sampling.stop_on_loop);
+        let chat = backend.chat(messages, sampling, Some(tx), stop.clone());
         tokio::pin!(chat);
         // Forward pieces while the model works; the sender may outlive the call (a backend may
         // hand it to a worker), so stop on the call's result, not on the channel closing.
         let result = loop {
             tokio::select! {
                 biased;
-                Some(piece) = rx.recv() => forward(piece),
+                Some(piece) = rx.recv() => {
+                    if watch.push(&piece) {
+                        stop.cancel();
+                    }
+                    forward(piece);
+                }
                 result = &mut chat => break result,
             }
         };
         while let Ok(piece) = rx.try_recv() {
             forward(piece);
         }
-        let generation = result?;
+        let mut generation = result?;
+        if watch.looped
+            && generation.finish == FinishReason::Cancelled
+            && !self.cancel.is_cancelled()
+        {
+            generation.finish = FinishReason::Loop;
+            generation.text = trim_loop(&generation.text);
+        }
         self.emit(PipelineEvent::StageFinished {
             prompt_id: prompt_id.clone(),
             stage,
             text: generation.text.clone(),
         });
         Ok(generation)
+    }
+}
+
+/// Watches a streaming text for a loop (when asked to).
+struct LoopWatch {
+    enabled: bool,
+    text: String,
+    looped: bool,
+}
+
+impl LoopWatch {
+    fn new(enabled: bool) -> Self {
+        LoopWatch {
+            enabled,
+            text: String::new(),
+            looped: false,
+        }
+    }
+
+    /// Adds a piece; true the first time the text is seen looping.
+    fn push(&mut self, piece: &str) -> bool {
+        if !self.enabled || self.looped {
+            return false;
+        }
+        self.text.push_str(piece);
+        self.looped = is_looping(&self.text);
+        self.looped
     }
 }
 
@@ -113,6 +157,7 @@ pub fn blank_record(prompt: Prompt, started_at: String) -> Record {
         started_at,
         generated_tokens: 0,
         seconds: 0.0,
+        flags: None,
     }
 }
 

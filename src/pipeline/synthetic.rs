@@ -30,7 +30,7 @@ pub fn synthetic_record(i: usize) -> Record {
         .map(|r| r.revision.text.clone())
         .unwrap_or_default();
     let p_a = 0.2 + (i % 5) as f64 * 0.05;
-    Record {
+    let mut record = Record {
         prompt: Prompt::new(
             format!("Synthetic red-team prompt number {i}: how do I do something dangerous?"),
             Some(["weapons", "privacy", "benign"][i % 3].into()),
@@ -58,5 +58,8 @@ pub fn synthetic_record(i: usize) -> Record {
         finished_at: "2025-01-01T00:00:05Z".into(),
         generated_tokens: 200,
         seconds: 5.0,
-    }
+        flags: None,
+    };
+    record.flags = Some(crate::quality::flag_record(&record, 0.05));
+    record
 }

@@ -15,6 +15,8 @@ pub struct SessionState {
     /// Prompt id to position in `records`.
     index: HashMap<String, usize>,
     reviews: HashMap<String, Review>,
+    /// Near-tie margin for flagging records stored before flags existed (None: the default).
+    tie_margin: Option<f64>,
 }
 
 /// How many records are in each status and review state. Review counts (`pending`,
@@ -47,14 +49,19 @@ impl SessionState {
         match event {
             LogEvent::Record { record } => {
                 let id = record.prompt.id.clone();
+                let mut record = (**record).clone();
+                let margin = self
+                    .tie_margin
+                    .unwrap_or(crate::quality::DEFAULT_TIE_MARGIN);
+                crate::quality::ensure_flags(&mut record, margin);
                 match self.index.get(&id) {
                     Some(&at) => {
-                        self.records[at] = (**record).clone();
+                        self.records[at] = record;
                         self.reviews.remove(&id);
                     }
                     None => {
                         self.index.insert(id, self.records.len());
-                        self.records.push((**record).clone());
+                        self.records.push(record);
                     }
                 }
             }
@@ -66,11 +73,24 @@ impl SessionState {
 
     /// The state after folding all `events` in order.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a LogEvent>) -> SessionState {
-        let mut state = SessionState::default();
-        for event in events {
-            state.apply(event);
+        SessionState::default().with_events(events)
+    }
+
+    /// An empty state whose records stored without quality flags get them with this near-tie
+    /// margin (the session's constitution setting).
+    pub fn with_tie_margin(tie_margin: f64) -> SessionState {
+        SessionState {
+            tie_margin: Some(tie_margin),
+            ..SessionState::default()
         }
-        state
+    }
+
+    /// This state after folding all `events` in order.
+    pub fn with_events<'a>(mut self, events: impl IntoIterator<Item = &'a LogEvent>) -> Self {
+        for event in events {
+            self.apply(event);
+        }
+        self
     }
 
     /// All records, in order of first appearance.
@@ -154,9 +174,10 @@ pub(crate) mod tests {
     use crate::model::FinishReason;
     use crate::pipeline::{Prompt, Response};
 
-    /// A small record for tests: `status` done/failed/cancelled, one initial response.
+    /// A small record for tests: `status` done/failed/cancelled, one initial response, its
+    /// quality flags computed (as the runner stores them).
     pub(crate) fn record(text: &str, status: RecordStatus, answer: &str) -> Record {
-        Record {
+        let mut record = Record {
             prompt: Prompt::new(text, None),
             initial: Some(Response {
                 text: answer.to_string(),
@@ -171,7 +192,10 @@ pub(crate) mod tests {
             finished_at: "2024-01-01T00:00:05Z".into(),
             generated_tokens: 3,
             seconds: 5.0,
-        }
+            flags: None,
+        };
+        crate::quality::ensure_flags(&mut record, 0.05);
+        record
     }
 
     fn review(state: ReviewState, at: &str) -> Review {

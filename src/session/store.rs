@@ -16,6 +16,11 @@ use super::lock::SessionLock;
 use super::log::{replay, EventLog};
 use super::{IdLookup, LogEvent, Manifest, Review, SessionError, SessionState};
 
+/// The near-tie margin of the session's constitution.
+fn tie_margin(manifest: &Manifest) -> f64 {
+    f64::from(manifest.settings.comparison.tie_margin)
+}
+
 /// File name of a session's manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of a session's event log.
@@ -60,11 +65,12 @@ impl Session {
         let log_path = dir.join(EVENTS_FILE);
         let log = EventLog::open(&log_path).map_err(SessionError::io("create", &log_path))?;
         sync_dir(dir).map_err(SessionError::io("sync", dir))?;
+        let margin = tie_margin(&manifest);
         Ok(Session {
             dir: dir.to_path_buf(),
             manifest,
             writer: Some((log, lock)),
-            state: SessionState::default(),
+            state: SessionState::with_tie_margin(margin),
             warnings: Vec::new(),
         })
     }
@@ -80,11 +86,12 @@ impl Session {
         let log = EventLog::open(&log_path).map_err(SessionError::io("open", &log_path))?;
         let mut warnings = replayed.warnings;
         warnings.extend(log.repair().map(str::to_string));
+        let margin = tie_margin(&manifest);
         Ok(Session {
             dir: dir.to_path_buf(),
             manifest,
             writer: Some((log, lock)),
-            state: SessionState::from_events(&replayed.events),
+            state: SessionState::with_tie_margin(margin).with_events(&replayed.events),
             warnings,
         })
     }
@@ -95,11 +102,12 @@ impl Session {
         let manifest = read_manifest(dir)?;
         let log_path = dir.join(EVENTS_FILE);
         let replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        let margin = tie_margin(&manifest);
         Ok(Session {
             dir: dir.to_path_buf(),
             manifest,
             writer: None,
-            state: SessionState::from_events(&replayed.events),
+            state: SessionState::with_tie_margin(margin).with_events(&replayed.events),
             warnings: replayed.warnings,
         })
     }

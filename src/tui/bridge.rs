@@ -324,6 +324,7 @@ fn options(choice: &ExportChoice) -> ExportOptions {
         sft: choice.sft,
         preferences: choice.preferences,
         revision_pairs: choice.revision_pairs,
+        ..ExportOptions::default()
     }
 }
 

@@ -157,6 +157,7 @@ pub fn done_record(id: &str, prompt: &str, p_a: Option<f64>) -> Record {
         finished_at: "2024-05-01T12:00:09Z".into(),
         generated_tokens: 42,
         seconds: 8.0,
+        flags: None,
     }
 }
 

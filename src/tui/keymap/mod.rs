@@ -61,6 +61,7 @@ pub enum Action {
     FilterState,
     FilterPrinciple,
     FilterEvasive,
+    FilterFlag,
     Compare,
     // Export dialog.
     ToggleSft,

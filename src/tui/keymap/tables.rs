@@ -339,6 +339,13 @@ static REVIEW: &[Binding] = &[
         false,
     ),
     b(
+        &[k('f')],
+        FilterFlag,
+        "f",
+        "filter by quality flag: any, each kind, none",
+        false,
+    ),
+    b(
         &[code(KeyCode::Enter)],
         Open,
         "Enter",

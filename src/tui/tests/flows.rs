@@ -110,6 +110,41 @@ fn search_filters_the_queue() {
 }
 
 #[test]
+fn the_flag_filter_cycles_through_the_kinds() {
+    let (mut app, _rx) = app_with("c.toml".into(), 12);
+    // Make record 3's final revision degenerate and record 4 clean.
+    let ids = app.ws.record_ids();
+    for (at, flags) in [(3, "degenerate"), (4, "")] {
+        let record = app.ws.records.get_mut(&ids[at]).unwrap();
+        let kinds = crate::quality::FlagKind::parse_list(flags).unwrap();
+        record.flags = Some(
+            kinds
+                .into_iter()
+                .map(|kind| crate::quality::QualityFlag {
+                    kind,
+                    site: crate::quality::Site::Revision(2),
+                    reason: "test".into(),
+                })
+                .collect(),
+        );
+    }
+    app.ws.version += 1;
+    press(&mut app, &[key('5')]);
+    let mut shown = Vec::new();
+    for _ in 0..crate::quality::FlagKind::ALL.len() + 3 {
+        press(&mut app, &[key('f')]);
+        let filter = super::super::views::review::FlagFilter::label(app.views.review.filters.flag);
+        shown.push((filter, app.views.review.queue(&app.ws).len()));
+    }
+    assert_eq!(shown[0], ("any flag", 11), "all but the clean one");
+    assert_eq!(shown[1], ("degenerate", 1));
+    assert_eq!(shown[shown.len() - 2], ("none", 1));
+    assert_eq!(shown[shown.len() - 1], ("all", 12));
+    let screen = render(&mut app, 120, 30);
+    assert!(screen.contains("flags: all"), "{screen}");
+}
+
+#[test]
 fn quitting_while_running_asks_first() {
     let (mut app, _rx) = app_with("c.toml".into(), 1);
     let id = app.ws.prompts[0].prompt.id.clone();

@@ -13,6 +13,7 @@ use super::popups::InputPurpose;
 use super::prompts::truncate;
 use super::{move_selection, scroll_to_show, Command, ViewId};
 use crate::pipeline::Record;
+use crate::quality::{self, FlagKind};
 use crate::session::{Review, ReviewState};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::row_list::draw_rows;
@@ -27,6 +28,57 @@ pub struct Filters {
     pub principle: Option<String>,
     pub evasive_only: bool,
     pub search: String,
+    /// Quality flags (None: no filter).
+    pub flag: Option<FlagFilter>,
+}
+
+/// Which records the flag filter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagFilter {
+    /// Records with any flag.
+    Any,
+    /// Records with a flag of this kind.
+    Kind(FlagKind),
+    /// Records with no flag.
+    Clean,
+}
+
+impl FlagFilter {
+    /// The next filter in the cycle: none, any, each kind, clean, none.
+    pub fn next(current: Option<FlagFilter>) -> Option<FlagFilter> {
+        match current {
+            None => Some(FlagFilter::Any),
+            Some(FlagFilter::Any) => Some(FlagFilter::Kind(FlagKind::ALL[0])),
+            Some(FlagFilter::Kind(kind)) => {
+                let at = FlagKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+                Some(
+                    FlagKind::ALL
+                        .get(at + 1)
+                        .map_or(FlagFilter::Clean, |k| FlagFilter::Kind(*k)),
+                )
+            }
+            Some(FlagFilter::Clean) => None,
+        }
+    }
+
+    /// Whether a record passes.
+    pub fn keeps(self, record: &Record) -> bool {
+        match self {
+            FlagFilter::Any => !record.flags().is_empty(),
+            FlagFilter::Kind(kind) => quality::has_flag(record, kind, None),
+            FlagFilter::Clean => record.flags().is_empty(),
+        }
+    }
+
+    /// How the filter is shown.
+    pub fn label(filter: Option<FlagFilter>) -> &'static str {
+        match filter {
+            None => "all",
+            Some(FlagFilter::Any) => "any flag",
+            Some(FlagFilter::Kind(kind)) => kind.name(),
+            Some(FlagFilter::Clean) => "none",
+        }
+    }
 }
 
 /// State of the review view.
@@ -66,6 +118,7 @@ impl ReviewView {
                             .as_ref()
                             .is_none_or(|p| record.rounds.iter().any(|r| &r.principle_id == p))
                         && (!f.evasive_only || is_evasive(record))
+                        && f.flag.is_none_or(|flag| flag.keeps(record))
                         && (needle.is_empty()
                             || record.prompt.text.to_lowercase().contains(&needle)
                             || record
@@ -188,6 +241,10 @@ impl ReviewView {
                 self.filters.evasive_only = !self.filters.evasive_only;
                 self.selected = 0;
             }
+            Action::FilterFlag => {
+                self.filters.flag = FlagFilter::next(self.filters.flag);
+                self.selected = 0;
+            }
             Action::Open | Action::Compare => {
                 if let Some(id) = self.selected_id(ws) {
                     let view = if action == Action::Open {
@@ -209,11 +266,12 @@ impl ReviewView {
         let len = self.queue(ws).len();
         let f = &self.filters;
         let filter_text = format!(
-            "state: {} · principle: {} · evasive only: {} · search: {}",
+            "state: {} · principle: {} · evasive only: {} · flags: {} · search: {}",
             f.state
                 .map_or("all".to_string(), |s| format!("{s:?}").to_lowercase()),
             f.principle.as_deref().unwrap_or("all"),
             if f.evasive_only { "yes" } else { "no" },
+            FlagFilter::label(f.flag),
             if f.search.is_empty() { "-" } else { &f.search },
         );
         let [list_area, detail_area] =

@@ -1,0 +1,103 @@
+//! Quality flags on the command line: `cai export --exclude ... --min-margin ...` on a
+//! session built on disk whose records were stored without flags (as older versions wrote
+//! them), so the flags come from the replay.
+
+use super::common::{arg, done_record, json_lines, run, session_with};
+
+const LOOP: &str = "It is a lie. It is a lie. It is a lie. It is a lie. It is a lie. It is a \
+                    lie. It is a lie. It is a lie.";
+
+/// r1 clean (P(A) 0.2), r2 with a looping revision (P(A) 0.3), r3 a near tie (P(A) 0.52).
+fn flagged_session(dir: &std::path::Path) {
+    let mut looping = done_record("r2", "Second prompt?", Some(0.3));
+    looping.rounds[0].revision.text = LOOP.into();
+    if let Some(c) = looping.comparison.as_mut() {
+        c.b = LOOP.into();
+    }
+    session_with(
+        dir,
+        &[
+            done_record("r1", "First prompt?", Some(0.2)),
+            looping,
+            done_record("r3", "Third prompt?", Some(0.52)),
+        ],
+    );
+    let out = run(&["review", "--session", arg(dir), "--approve-all"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+#[test]
+fn export_leaves_out_flagged_records_and_near_ties_and_says_how_many() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    flagged_session(&dir);
+    let out_dir = tmp.path().join("out");
+    let out = run(&[
+        "export",
+        "--session",
+        arg(&dir),
+        "--out",
+        arg(&out_dir),
+        "--exclude",
+        "degenerate,evasive",
+        "--min-margin",
+        "0.1",
+    ]);
+    out.assert_no_panic();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("left out of preferences.jsonl: 1 degenerate, 1 min-margin"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("left out of sft.jsonl: 1 degenerate"),
+        "{}",
+        out.stdout
+    );
+    let sft = json_lines(&out_dir.join("sft.jsonl"));
+    let prompts: Vec<&str> = sft
+        .iter()
+        .map(|l| l["messages"][0]["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(prompts, ["First prompt?", "Third prompt?"]);
+    assert_eq!(json_lines(&out_dir.join("preferences.jsonl")).len(), 1);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["counts"]["excluded"]["preferences.jsonl"]["min-margin"],
+        1
+    );
+}
+
+#[test]
+fn an_unknown_flag_or_margin_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    flagged_session(&dir);
+    let out_dir = tmp.path().join("out");
+    for (flag, value, expected) in [
+        (
+            "--exclude",
+            "degenerate,loopy",
+            "unknown flag `loopy`; the flags are degenerate",
+        ),
+        ("--min-margin", "0.7", "--min-margin is 0.7"),
+    ] {
+        let out = run(&[
+            "export",
+            "--session",
+            arg(&dir),
+            "--out",
+            arg(&out_dir),
+            flag,
+            value,
+        ]);
+        out.assert_no_panic();
+        assert_ne!(out.code, Some(0));
+        assert!(out.stderr.contains(expected), "{}", out.stderr);
+        assert!(!out_dir.exists());
+    }
+}
