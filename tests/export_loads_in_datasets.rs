@@ -238,6 +238,7 @@ fn an_export_without_comparisons_writes_no_empty_preferences_file_and_still_load
             sft: true,
             preferences: true,
             revision_pairs: false,
+            ..ExportOptions::default()
         },
     )
     .expect("export");

@@ -216,6 +216,14 @@ fn left_out(out: &mut String, manifest: &ExportManifest, notes: &[String]) {
             manifest.skipped.len()
         ));
     }
+    for (file, reasons) in &manifest.counts.excluded {
+        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        lines.push(format!(
+            "Left out of `{file}` by the export's quality options (`--exclude`, \
+             `--min-margin`): {}.",
+            parts.join(", ")
+        ));
+    }
     if lines.is_empty() {
         lines.push("Nothing: every approved record is here.".to_string());
     }

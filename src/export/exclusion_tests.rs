@@ -90,6 +90,11 @@ fn excluded_lines_are_left_out_and_counted_per_file_and_reason() {
         serde_json::json!(["degenerate"])
     );
     assert_eq!(manifest["options"]["min_margin"], serde_json::json!(0.1));
+    let card = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        card.contains("Left out of `preferences.jsonl` by the export's quality options"),
+        "{card}"
+    );
 }
 
 #[test]
