@@ -70,8 +70,8 @@ fn model_line(manifest: &ExportManifest) -> String {
 /// The header both recipes share: what it trains and the command that runs it.
 fn header(manifest: &ExportManifest, what: &str, command: &str, recipe: &str) -> String {
     format!(
-        "# {what} on the `{config}` configuration of this directory's dataset (session `{session}`,\n\
-         # constitution `{constitution}`), with TRL {TRL_VERSION}. Run in this directory:\n\
+        "# {what} with TRL {TRL_VERSION} on the `{config}` configuration of this directory's\n\
+         # dataset (session `{session}`, constitution `{constitution}`). Run in this directory:\n\
          #   {command} --config {recipe}\n\
          # Modelled on the alignment-handbook recipes of the open Constitutional AI reproduction\n\
          # (recipes/constitutional-ai): SFT on the revisions, then DPO on the preference pairs.\n\

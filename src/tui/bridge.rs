@@ -312,6 +312,8 @@ pub struct ExportCounts {
     pub preferences: usize,
     pub revision_pairs: usize,
     pub skipped: usize,
+    /// Why a data file is not written, and what to do instead (first line of each).
+    pub notes: Vec<String>,
     pub files: Vec<PathBuf>,
     /// Files that exist already (refused unless overwriting).
     pub existing: Vec<PathBuf>,
@@ -335,6 +337,11 @@ fn counts(summary: ExportSummary) -> ExportCounts {
         preferences: summary.ai_feedback_pairs,
         revision_pairs: summary.revision_pairs,
         skipped: summary.skipped.len(),
+        notes: summary
+            .notes
+            .iter()
+            .filter_map(|n| n.lines().next().map(str::to_string))
+            .collect(),
         files: summary.files,
         existing: summary.existing,
     }

@@ -93,7 +93,7 @@ impl ExportDialog {
 
     /// Draws the dialog.
     pub fn draw(&self, frame: &mut Frame, area: Rect, _ws: &Workspace) {
-        let popup = centered(area, 72, 16);
+        let popup = centered(area, 72, 20);
         frame.render_widget(Clear, popup);
         let check = |on: bool| if on { "[x]" } else { "[ ]" };
         let plan = self.plan.as_ref().ok();
@@ -148,11 +148,15 @@ impl ExportDialog {
                 ),
                 Style::default().fg(Color::Yellow),
             )),
-            Ok(c) => lines.push(Line::from(format!(
-                "{} approved; {} left out",
-                plural(c.approved, "record"),
-                c.skipped
-            ))),
+            Ok(c) => {
+                lines.push(Line::from(format!(
+                    "{} approved; {} left out",
+                    plural(c.approved, "record"),
+                    c.skipped
+                )));
+                let note = Style::default().fg(Color::Yellow);
+                lines.extend(c.notes.iter().map(|n| Line::styled(n.clone(), note)));
+            }
             Err(e) => lines.push(Line::styled(
                 format!("cannot count: {e}"),
                 Style::default().fg(Color::Red),
