@@ -323,7 +323,7 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
     if opts.sft && sft_lines.is_empty() && summary.approved > 0 {
         summary
             .notes
-            .push(format!("{SFT_FILE} not written: no approved record could be exported (see the skipped records)"));
+            .push(format!("{SFT_FILE} not written: every approved record was skipped or excluded (see the skipped records and the excluded counts)"));
     }
     if opts.preferences && preference_lines.is_empty() && summary.approved > 0 {
         summary
@@ -374,7 +374,7 @@ fn empty_preferences(
         .collect();
     let compared = approved.iter().filter(|r| r.comparison.is_some()).count();
     let why = if compared > 0 {
-        format!("the {compared} AI-feedback pair(s) of the approved records were left out (see the skipped records)")
+        format!("the {compared} AI-feedback pair(s) of the approved records were skipped or excluded (see the skipped records and the excluded counts)")
     } else if constitution.is_some_and(|c| !c.comparisons.iter().any(|p| p.enabled)) {
         format!(
             "no approved record has an AI-feedback comparison: the constitution `{}` has no comparison principles, so its runs compare nothing",
