@@ -19,7 +19,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            // Bad input (a file the user gave) exits 2, like `cai check`.
+            let bad_input = e.downcast_ref::<cli::BadInput>().is_some();
+            ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }
 }

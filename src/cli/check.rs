@@ -1,6 +1,7 @@
-//! `cai check`: validates constitutions (`.toml`) and prompt sets (`.jsonl`, `.json`, `.csv`,
-//! `.txt`) without running anything, printing a one-line summary per good file on stdout and
-//! every diagnostic on stderr.
+//! `cai check`: validates constitutions (`.toml`), prompt sets (`.jsonl`, `.json`, `.csv`,
+//! `.txt`), model files (`.gguf`: header, architecture, not truncated) and sessions (a session
+//! directory or its `events.jsonl`) without running anything, printing a one-line summary per
+//! good file on stdout and every problem on stderr.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,15 @@ pub fn check_to(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> 
 
 /// Checks one file; `Ok` holds the counts for the summary, `Err` the printable problems.
 fn check_one(file: &Path) -> Result<String, Vec<String>> {
+    if file.is_dir() && file.join(crate::session::MANIFEST_FILE).exists() {
+        return check_session(file);
+    }
+    if file
+        .file_name()
+        .is_some_and(|n| n == crate::session::EVENTS_FILE)
+    {
+        return check_log(file);
+    }
     let ext = file
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -63,11 +73,59 @@ fn check_one(file: &Path) -> Result<String, Vec<String>> {
             let prompts = load_prompts(file).map_err(|e| vec![e.to_string()])?;
             Ok(format!("{} prompts", prompts.len()))
         }
+        "gguf" => crate::model::gguf::inspect(file)
+            .map(|arch| format!("GGUF model, architecture {arch}"))
+            .map_err(|e| vec![model_problem(file, &e.to_string())]),
         _ => Err(vec![format!(
-            "{}:1:1: unknown file type; expected a constitution (.toml) or a prompt set \
-             (.jsonl, .json, .csv, .txt)",
+            "{}:1:1: unknown file type; expected a constitution (.toml), a prompt set \
+             (.jsonl, .json, .csv, .txt), a model (.gguf) or a session directory",
             file.display()
         )]),
+    }
+}
+
+/// A model error as one `file: message` line (the message may name the file already).
+fn model_problem(file: &Path, message: &str) -> String {
+    let shown = file.display().to_string();
+    match message.strip_prefix(&shown) {
+        Some(rest) => format!("{shown}{rest}"),
+        None => format!("{shown}: {message}"),
+    }
+}
+
+/// A session directory: its manifest and every line of its log.
+fn check_session(dir: &Path) -> Result<String, Vec<String>> {
+    let session = crate::session::Session::open_read_only(dir).map_err(|e| vec![e.to_string()])?;
+    if !session.warnings().is_empty() {
+        let log = dir.join(crate::session::EVENTS_FILE);
+        return Err(session
+            .warnings()
+            .iter()
+            .map(|w| relabel(w, &log))
+            .collect());
+    }
+    Ok(format!(
+        "session, {} records",
+        session.state().records().len()
+    ))
+}
+
+/// An event log on its own.
+fn check_log(path: &Path) -> Result<String, Vec<String>> {
+    let mut replay =
+        crate::session::replay(path).map_err(|e| vec![format!("{}: {e}", path.display())])?;
+    replay.drop_orphan_reviews(crate::session::EVENTS_FILE);
+    if !replay.warnings.is_empty() {
+        return Err(replay.warnings.iter().map(|w| relabel(w, path)).collect());
+    }
+    Ok(format!("session log, {} events", replay.events.len()))
+}
+
+/// Log warnings name the file by its name; give the path as it was typed.
+fn relabel(warning: &str, path: &Path) -> String {
+    match warning.strip_prefix(crate::session::EVENTS_FILE) {
+        Some(rest) => format!("{}{rest}", path.display()),
+        None => warning.to_string(),
     }
 }
 

@@ -18,6 +18,19 @@ pub(crate) fn load_constitution(
 ) -> anyhow::Result<(crate::constitution::Constitution, String)> {
     crate::constitution::parse::load_constitution(path).map_err(|diags| {
         let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-        anyhow::anyhow!(lines.join("\n"))
+        anyhow::Error::new(BadInput(lines.join("\n")))
     })
 }
+
+/// A problem with a file the user gave (a constitution, a prompt set, a model file), as
+/// opposed to a failure of the program: `cai` exits with status 2 for it, as `cai check` does.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}

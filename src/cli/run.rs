@@ -59,7 +59,9 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
             constitution.name
         );
     }
-    let mut prompts = load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut prompts =
+        load_prompts(&args.prompts).map_err(|e| crate::cli::BadInput(e.to_string()))?;
+
     if let Some(n) = args.limit {
         prompts.truncate(n);
     }
@@ -83,6 +85,14 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
         None
     };
 
+    // A model file named on the command line is checked before anything is created.
+    for path in [&args.models.model, &args.models.feedback_model]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.to_string_lossy().starts_with("hf:"))
+    {
+        crate::model::gguf::inspect(path).map_err(|e| crate::cli::BadInput(e.to_string()))?;
+    }
     let choice = ModelChoice {
         policy: args.models.model.clone(),
         feedback: args.models.feedback_model.clone(),

@@ -36,6 +36,15 @@ pub fn parse_constitution(
         }
     };
 
+    if doc.as_table().is_empty() {
+        return Err(vec![place(
+            None,
+            None,
+            "the constitution is empty: it needs a `name` and at least one [[principles]] table"
+                .into(),
+        )]);
+    }
+
     let constitution: Constitution = match toml::from_str(text) {
         Ok(c) => c,
         Err(e) => {
@@ -64,11 +73,21 @@ pub fn parse_constitution(
 /// Reads and parses a constitution file; returns it with the text it was parsed from. A file
 /// that cannot be read gives one diagnostic at 1:1 with the reason.
 pub fn load_constitution(path: &Path) -> Result<(Constitution, String), Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::at_start(
             Some(path.to_path_buf()),
             format!("cannot read the file: {e}"),
         )]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let (line, column) = LineIndex::new(valid).position(valid.len());
+        vec![Diagnostic {
+            line,
+            column,
+            ..Diagnostic::at_start(Some(path.to_path_buf()), "the file is not valid UTF-8")
+        }]
     })?;
     let constitution = parse_constitution(&text, Some(path))?;
     Ok((constitution, text))

@@ -1,7 +1,8 @@
 //! The check a GGUF file passes before it goes to mistral.rs: it exists, candle's GGUF reader
 //! (`candle_core::quantized::gguf_file`, the one mistral.rs loads it with) reads its header and
-//! metadata, and its `general.architecture` is one mistral.rs loads. Bad files get a clear error
-//! here instead of a failure deep inside the loader.
+//! metadata, and its `general.architecture` is one mistral.rs loads; a directory, an empty file
+//! and a file shorter than its tensor table says (an interrupted copy) are named as such. Bad
+//! files get a clear error here instead of a failure deep inside the loader.
 
 use std::io::BufReader;
 use std::path::Path;
@@ -28,11 +29,42 @@ pub fn inspect(path: &Path) -> Result<String, ModelError> {
     let file = std::fs::File::open(path).map_err(|_| ModelError::Missing {
         path: shown.clone(),
     })?;
-    // A directory opens but does not read; an empty, text or truncated file fails in the
-    // reader: all of them are not GGUF files.
+    let length = match file.metadata() {
+        Ok(m) if m.is_dir() => {
+            return Err(ModelError::BadFile(format!(
+                "{shown} is a directory, not a model file\n  fix: pass the path of the .gguf file"
+            )))
+        }
+        Ok(m) if m.len() == 0 => {
+            return Err(ModelError::BadFile(format!(
+                "{shown} is empty (0 bytes)\n  fix: download it again (`cai model pull` for the \
+                 default model)"
+            )))
+        }
+        Ok(m) => m.len(),
+        Err(_) => u64::MAX,
+    };
+    // A text file, or one cut inside its header, fails in the reader: not a GGUF file.
     let content = Content::read(&mut BufReader::new(file)).map_err(|_| ModelError::NotGguf {
         path: shown.clone(),
     })?;
+    // The tensor table says how far the data reaches; a shorter file was cut off.
+    let needed = content
+        .tensor_infos
+        .values()
+        .map(|t| {
+            let blocks = (t.shape.elem_count() / t.ggml_dtype.block_size()) as u64;
+            t.offset
+                .saturating_add(blocks.saturating_mul(t.ggml_dtype.type_size() as u64))
+        })
+        .max()
+        .map(|end| content.tensor_data_offset.saturating_add(end));
+    if let Some(needed) = needed.filter(|&n| n > length) {
+        return Err(ModelError::BadFile(format!(
+            "{shown}: the file is truncated: its tensors need {needed} bytes, it has {length}\n  \
+             fix: download it again (`cai model pull` for the default model)"
+        )));
+    }
     match content.metadata.get("general.architecture") {
         Some(Value::String(arch)) if SUPPORTED_ARCHITECTURES.contains(&arch.as_str()) => {
             Ok(arch.clone())

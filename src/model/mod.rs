@@ -155,6 +155,9 @@ pub enum ModelError {
     Fetch(String),
     #[error("model failed: {0}")]
     Backend(String),
+    /// A model file that cannot be a usable model (a directory, empty, truncated), with a fix.
+    #[error("{0}")]
+    BadFile(String),
 }
 
 /// The models a run uses: the policy writes responses, critiques and revisions; the feedback

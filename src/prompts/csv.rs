@@ -11,6 +11,14 @@ use crate::position::LineIndex;
 /// Reads every data row as a prompt.
 pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
     let index = LineIndex::new(text);
+    if let Some(open) = unclosed_quote(text) {
+        let (line, column) = index.position(open);
+        return Err(Problem::new(
+            line,
+            column,
+            "this quoted cell is never closed: it would take in the rest of the file",
+        ));
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -79,6 +87,27 @@ pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
         });
     }
     Ok(out)
+}
+
+/// Where a quoted cell opens that no quote closes (the CSV reader would take the rest of the
+/// file into it). A quote counts as opening only at the start of a cell; `""` inside a quoted
+/// cell is an escaped quote.
+fn unclosed_quote(text: &str) -> Option<usize> {
+    let mut open: Option<usize> = None;
+    let mut at_cell_start = true;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (open, c) {
+            (Some(_), '"') if chars.peek().map(|&(_, n)| n) == Some('"') => {
+                chars.next();
+            }
+            (Some(_), '"') => open = None,
+            (None, '"') if at_cell_start => open = Some(i),
+            _ => {}
+        }
+        at_cell_start = open.is_none() && matches!(c, ',' | '\n' | '\r');
+    }
+    open
 }
 
 /// The byte offset, from `start`, where field `index` of the record starting at byte `start`
@@ -175,6 +204,16 @@ mod tests {
         // A short row: the prompt column is missing altogether.
         let err = parse("id,prompt\nx,fine\nonly-id\n").unwrap_err();
         assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_at_the_quote() {
+        let err = parse("prompt\n\"fine\"\n\"never closed\nmore\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1), "{}", err.reason);
+        assert!(err.reason.contains("never closed"));
+        let ok = parse("prompt\n\"say \"\"hi\"\"\"\nplain \"quote\n").unwrap();
+        assert_eq!(ok[0].prompt.text, "say \"hi\"");
+        assert_eq!(ok[1].prompt.text, "plain \"quote");
     }
 
     #[test]

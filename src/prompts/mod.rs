@@ -122,12 +122,28 @@ pub fn parse_prompts(text: &str, format: PromptFormat) -> Result<Vec<Prompt>, Pr
     deduplicate(located)
 }
 
+/// The longest prompt a set may hold, in bytes. The default model's context is 8,192 tokens;
+/// a prompt far past that is a mistake in the file (a missing line break, a pasted document),
+/// caught here rather than after the model has loaded.
+pub const MAX_PROMPT_BYTES: usize = 64 * 1024;
+
 /// Keeps the first of prompts that share id and text; the same id on different texts is an
 /// error (one of them would silently vanish otherwise). No prompts at all is an error too.
 fn deduplicate(located: Vec<Located>) -> Result<Vec<Prompt>, Problem> {
     let mut first_line: HashMap<String, (usize, String)> = HashMap::new();
     let mut out = Vec::with_capacity(located.len());
     for l in located {
+        if l.prompt.text.len() > MAX_PROMPT_BYTES {
+            return Err(Problem::new(
+                l.line,
+                l.column,
+                format!(
+                    "the prompt is {} bytes long; prompts are limited to {MAX_PROMPT_BYTES} \
+                     bytes (a missing line break?)",
+                    l.prompt.text.len()
+                ),
+            ));
+        }
         if let Some((line, text)) = first_line.get(&l.prompt.id) {
             if *text == l.prompt.text {
                 continue;

@@ -5,7 +5,8 @@
 //! line (no trailing newline); [`replay`] reports it and skips it, and [`EventLog::open`]
 //! moves its bytes aside to `events.jsonl.torn` and truncates the log to its last newline, so
 //! nothing is lost and new lines start clean. A corrupt line in the middle is reported with
-//! its line and column and skipped; the rest still loads.
+//! its line and column and skipped, and so is a review of a record the log does not hold; the
+//! rest still loads.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -19,6 +20,50 @@ pub struct Replay {
     pub events: Vec<LogEvent>,
     /// One message per skipped line, `events.jsonl:LINE[:COLUMN]: why`.
     pub warnings: Vec<String>,
+    /// The line each event was read from.
+    pub lines: Vec<usize>,
+}
+
+impl Replay {
+    /// Drops the reviews of prompt ids that no earlier record has (the workbench never writes
+    /// one; a hand-edited or merged log may hold them), each with a warning naming its line.
+    pub fn drop_orphan_reviews(&mut self, label: &str) {
+        let mut recorded = std::collections::HashSet::new();
+        let mut kept = Vec::with_capacity(self.events.len());
+        let mut lines = Vec::with_capacity(self.lines.len());
+        let events = std::mem::take(&mut self.events);
+        let numbers = std::mem::take(&mut self.lines);
+        for (event, number) in events.into_iter().zip(numbers) {
+            match &event {
+                LogEvent::Record { record } => {
+                    recorded.insert(record.prompt.id.clone());
+                }
+                LogEvent::Review { prompt_id, .. } if !recorded.contains(prompt_id) => {
+                    self.warnings.push(format!(
+                        "{label}:{number}: skipped a review of `{prompt_id}`: no record with \
+                         that prompt id comes before it"
+                    ));
+                    continue;
+                }
+                LogEvent::Review { .. } => {}
+            }
+            kept.push(event);
+            lines.push(number);
+        }
+        self.events = kept;
+        self.lines = lines;
+        // Warnings in file order.
+        self.warnings.sort_by_key(|w| line_of(w));
+    }
+}
+
+/// The line number in a warning `label:LINE[:COL]: ...`.
+fn line_of(warning: &str) -> usize {
+    warning
+        .split(':')
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// An open, append-only event log.
@@ -135,7 +180,10 @@ pub fn replay_bytes(label: &str, bytes: &[u8]) -> Replay {
             continue;
         }
         match serde_json::from_slice::<LogEvent>(line) {
-            Ok(event) => replay.events.push(event),
+            Ok(event) => {
+                replay.events.push(event);
+                replay.lines.push(number);
+            }
             Err(_) if !ends_clean && number == last => replay.warnings.push(format!(
                 "{label}:{number}: torn last line ({} bytes) skipped",
                 line.len()

@@ -82,7 +82,8 @@ impl Session {
         let manifest = read_manifest(dir)?;
         let lock = SessionLock::acquire(dir)?;
         let log_path = dir.join(EVENTS_FILE);
-        let replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        let mut replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        replayed.drop_orphan_reviews(EVENTS_FILE);
         let log = EventLog::open(&log_path).map_err(SessionError::io("open", &log_path))?;
         let mut warnings = replayed.warnings;
         warnings.extend(log.repair().map(str::to_string));
@@ -101,7 +102,8 @@ impl Session {
     pub fn open_read_only(dir: &Path) -> Result<Session, SessionError> {
         let manifest = read_manifest(dir)?;
         let log_path = dir.join(EVENTS_FILE);
-        let replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        let mut replayed = replay(&log_path).map_err(SessionError::io("read", &log_path))?;
+        replayed.drop_orphan_reviews(EVENTS_FILE);
         let margin = tie_margin(&manifest);
         Ok(Session {
             dir: dir.to_path_buf(),
