@@ -24,7 +24,7 @@ const KEPT: &[(&str, &str)] = &[
     ("conflicting-ids.jsonl", "conflicting-ids.jsonl:2:1: id `q1` is already used on line 1 by a different prompt"),
     ("crlf-broken.jsonl", "crlf-broken.jsonl:2:16: not valid JSON: trailing comma"),
     ("csv-empty-cell.csv", "csv-empty-cell.csv:3:4: empty `prompt` cell"),
-    ("csv-no-prompt-column.csv", "csv-no-prompt-column.csv:1:1: the header needs a `prompt` or `goal` column (found `question`, `answer`)"),
+    ("csv-no-prompt-column.csv", "csv-no-prompt-column.csv:1:1: the header needs a `prompt`, `goal` or `Behavior` column (found `question`, `answer`)"),
     ("csv-unclosed-quote.csv", "csv-unclosed-quote.csv:3:1: this quoted cell is never closed: it would take in the rest of the file"),
     ("duplicate-ids.toml", "duplicate-ids.toml:12:1: [principles[1].id] id `harm` is already used by principles[0]"),
     ("duplicate-key.toml", "duplicate-key.toml:8:1: duplicate key `id` in table `principles`"),
@@ -37,7 +37,7 @@ const KEPT: &[(&str, &str)] = &[
     ("id-not-a-string.jsonl", "id-not-a-string.jsonl:1:23: \"id\" must be a string"),
     ("key-inside-string.json", "key-inside-string.json:1:45: \"prompt\" must be a non-empty string (or a chat message list with a user turn)"),
     ("missing-name.toml", "missing-name.toml:1:1: missing field `name`"),
-    ("neither-layout.jsonl", "neither-layout.jsonl:1:1: expected an object with a \"prompt\" string, or an HH-RLHF record with \"chosen\", \"rejected\" or \"transcript\""),
+    ("neither-layout.jsonl", "neither-layout.jsonl:1:1: expected an object with a \"prompt\" string (or \"goal\", \"behavior\", \"messages\"), or a transcript under \"rl_prompt\", \"chosen\", \"rejected\" or \"transcript\""),
     ("no-enabled-principle.toml", "no-enabled-principle.toml:6:1: [principles] every principle is disabled; enable at least one"),
     ("non-utf8.jsonl", "non-utf8.jsonl:2:16: the file is not valid UTF-8"),
     ("non-utf8.toml", "non-utf8.toml:1:12: the file is not valid UTF-8"),
@@ -154,17 +154,12 @@ fn bad_model_files_are_named_with_the_reason_and_a_fix() {
     )
     .unwrap();
     std::fs::write(dir.join("gemma.gguf"), gguf_header("gemma")).unwrap();
-    // A truncated copy: the real default model's first megabyte when it is here (its whole
-    // header and tensor table, no data), else a small made-up one.
+    // A truncated copy: the first half of the real default model when it is here (its whole
+    // header and tensor table, half its data), else a small made-up one.
     let truncated = match default_model() {
         Some(model) => {
-            let mut head = vec![0u8; 1 << 20];
-            use std::io::Read;
-            std::fs::File::open(model)
-                .unwrap()
-                .read_exact(&mut head)
-                .unwrap();
-            head
+            let whole = std::fs::read(model).unwrap();
+            whole[..whole.len() / 2].to_vec()
         }
         None => {
             let mut v = gguf_header("llama");

@@ -44,9 +44,25 @@ pub fn inspect(path: &Path) -> Result<String, ModelError> {
         Ok(m) => m.len(),
         Err(_) => u64::MAX,
     };
-    // A text file, or one cut inside its header, fails in the reader: not a GGUF file.
-    let content = Content::read(&mut BufReader::new(file)).map_err(|_| ModelError::NotGguf {
-        path: shown.clone(),
+    // A text file fails in the reader: not a GGUF file. One that starts as GGUF but whose
+    // header does not read was cut short or damaged.
+    let mut reader = BufReader::new(file);
+    let content = Content::read(&mut reader).map_err(|e| {
+        let mut magic = [0u8; 4];
+        let starts_as_gguf = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok()
+            && &magic == b"GGUF";
+        if starts_as_gguf {
+            ModelError::BadFile(format!(
+                "{shown}: the GGUF header does not read ({e}): the file is truncated or \
+                 damaged\n  fix: download it again (`cai model pull` for the default model)"
+            ))
+        } else {
+            ModelError::NotGguf {
+                path: shown.clone(),
+            }
+        }
     })?;
     // The tensor table says how far the data reaches; a shorter file was cut off.
     let needed = content
@@ -151,19 +167,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = inspect(dir.path()).unwrap_err();
         assert!(
-            matches!(err, ModelError::NotGguf { .. }),
+            err.to_string().contains("is a directory, not a model file"),
             "directory: {err}"
         );
         assert!(err.to_string().contains("fix:"), "{err}");
+        let err = inspect_bytes(b"").unwrap_err();
+        assert!(err.to_string().contains("is empty (0 bytes)"), "{err}");
+        let err = inspect_bytes(b"not a model at all").unwrap_err();
+        assert!(matches!(err, ModelError::NotGguf { .. }), "text: {err}");
         let full = gguf_with(Some("llama"));
         for (what, bytes) in [
-            ("empty", &b""[..]),
-            ("text", &b"not a model at all"[..]),
             ("truncated", &full[..30]),
             ("cut before the architecture", &full[..full.len() - 3]),
         ] {
-            let err = inspect_bytes(bytes).unwrap_err();
-            assert!(matches!(err, ModelError::NotGguf { .. }), "{what}: {err}");
+            let err = inspect_bytes(bytes).unwrap_err().to_string();
+            assert!(
+                err.contains("the file is truncated or damaged"),
+                "{what}: {err}"
+            );
         }
     }
 }
