@@ -14,6 +14,9 @@ use super::SessionError;
 /// File name of a session's lock file.
 pub const LOCK_FILE: &str = "lock";
 
+/// How many times a held lock is tried again, 50 ms apart, before the holder is reported.
+const RETRIES: usize = 10;
+
 /// A held session lock; released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct SessionLock {
@@ -32,7 +35,17 @@ impl SessionLock {
             .truncate(false)
             .open(&path)
             .map_err(SessionError::io("open", &path))?;
-        match file.try_lock() {
+        // A lock just released can look held for a moment: a child process another thread is
+        // starting shares the open file until it execs. Wait that moment out before refusing.
+        let mut result = file.try_lock();
+        for _ in 0..RETRIES {
+            if !matches!(result, Err(TryLockError::WouldBlock)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            result = file.try_lock();
+        }
+        match result {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
