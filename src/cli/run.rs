@@ -206,8 +206,16 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let _ = handle.wait().await;
+    let summary = handle.wait().await;
     report.seconds = started.elapsed().as_secs_f64();
+    // A record that could not be stored (a full disk) stops the run: say so, and fail.
+    if let Some(error) = summary.error {
+        bail!(
+            "{error}\n  {}\n  fix: make room (or write access) and run the same command again: \
+             finished records are kept and not redone",
+            report.summary()
+        );
+    }
     Ok(report)
 }
 

@@ -104,11 +104,21 @@ impl EventLog {
     }
 
     /// Appends one event as a line and returns once the data is on disk.
+    /// A write that fails part-way (a full disk) is cut back off, so the log never keeps half
+    /// a line from this program.
     pub fn append(&mut self, event: &LogEvent) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(event).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        self.file.write_all(&line)?;
-        self.file.sync_data()
+        let before = self.file.metadata()?.len();
+        let written = self
+            .file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data());
+        if written.is_err() {
+            let _ = self.file.set_len(before);
+            let _ = self.file.sync_data();
+        }
+        written
     }
 }
 
