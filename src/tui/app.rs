@@ -142,6 +142,7 @@ impl App {
             AppEvent::Key(key) => return self.handle_key(key),
             AppEvent::Mouse(mouse) => return self.handle_mouse(mouse),
             AppEvent::Resize(..) => {}
+            AppEvent::Paste(text) => self.paste(&text),
             AppEvent::Tick => {
                 let before = self.ws.tokens_per_second;
                 self.ws.tick(std::time::Instant::now());
@@ -264,6 +265,18 @@ impl App {
             self.popups.push(Popup::Confirm(ConfirmKind::QuitUnsaved));
         } else {
             self.quit = true;
+        }
+    }
+
+    /// Inserts pasted text where the focus is: a text input or the principle editor, in one
+    /// piece (one edit, one validation), whatever its size.
+    pub fn paste(&mut self, text: &str) {
+        self.dirty = true;
+        if let Some(Popup::Input(input)) = self.popups.last_mut() {
+            // An input is one line: line breaks become spaces.
+            input.editor.insert_str(text.replace(['\r', '\n'], " "));
+        } else if self.key_context() == KeyContext::ConstitutionEditing {
+            self.views.constitution.paste(text);
         }
     }
 

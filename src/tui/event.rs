@@ -22,6 +22,8 @@ pub enum AppEvent {
     Mouse(MouseEvent),
     /// The terminal changed size.
     Resize(u16, u16),
+    /// Text pasted into the terminal (bracketed paste), as one piece.
+    Paste(String),
     /// The clock ticked.
     Tick,
     /// Progress of a run.
@@ -44,6 +46,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Key(k) => write!(f, "Key({k:?})"),
             AppEvent::Mouse(m) => write!(f, "Mouse({m:?})"),
             AppEvent::Resize(w, h) => write!(f, "Resize({w}, {h})"),
+            AppEvent::Paste(s) => write!(f, "Paste({} bytes)", s.len()),
             AppEvent::Tick => write!(f, "Tick"),
             AppEvent::Pipeline(e) => write!(f, "Pipeline({e:?})"),
             AppEvent::Try(e) => write!(f, "Try({e:?})"),
@@ -67,6 +70,7 @@ pub fn spawn_input_reader(tx: UnboundedSender<AppEvent>) -> tokio::task::JoinHan
                     Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => AppEvent::Key(key),
                     Some(Ok(Event::Mouse(mouse))) => AppEvent::Mouse(mouse),
                     Some(Ok(Event::Resize(w, h))) => AppEvent::Resize(w, h),
+                    Some(Ok(Event::Paste(text))) => AppEvent::Paste(text),
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => {
                         tracing::warn!("terminal input failed: {e}");

@@ -4,7 +4,9 @@
 
 use std::io::{stdout, Write};
 
-use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::DefaultTerminal;
@@ -18,7 +20,7 @@ pub struct Tui {
 }
 
 fn restore() {
-    let _ = execute!(stdout(), DisableMouseCapture);
+    let _ = execute!(stdout(), DisableMouseCapture, DisableBracketedPaste);
     ratatui::restore();
 }
 
@@ -31,7 +33,8 @@ impl Tui {
             previous(info);
         }));
         let terminal = ratatui::try_init()?;
-        execute!(stdout(), EnableMouseCapture)?;
+        // Bracketed paste: a paste arrives as one event, not one key per character.
+        execute!(stdout(), EnableMouseCapture, EnableBracketedPaste)?;
         Ok(Tui {
             terminal,
             active: true,
@@ -51,7 +54,7 @@ impl Tui {
     /// Gives the terminal back.
     pub fn leave(mut self) -> anyhow::Result<()> {
         self.active = false;
-        execute!(stdout(), DisableMouseCapture)?;
+        execute!(stdout(), DisableMouseCapture, DisableBracketedPaste)?;
         ratatui::try_restore()?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 mod flows;
 mod run_flow;
 mod snapshots;
+mod stress;
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -122,6 +122,21 @@ impl ConstitutionView {
         }
     }
 
+    /// Inserts pasted text into the open editor and applies the edit once.
+    pub fn paste(&mut self, text: &str) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        if editor.insert_str(text.replace("\r\n", "\n")) {
+            let snippet = editor.lines().join("\n");
+            self.editor_problems = self
+                .doc
+                .apply_snippet(self.selected, &snippet)
+                .err()
+                .unwrap_or_default();
+        }
+    }
+
     /// Begins showing the output of a try.
     pub fn try_started(&mut self, principle_id: &str, prompt: &Prompt) {
         let short: String = prompt.text.chars().take(40).collect();

@@ -194,7 +194,7 @@ impl PromptsView {
                     Span::styled(mark, Style::default().fg(Color::Yellow)),
                     Span::styled(format!("{label:<9} "), Style::default().fg(color)),
                     Span::styled(
-                        format!("{:<12.12} ", category),
+                        format!("{} ", fit_width(&category, 12)),
                         Style::default().fg(Color::DarkGray),
                     ),
                     Span::raw(truncate(&text, usize::from(inner.width).saturating_sub(25))),
@@ -271,6 +271,23 @@ pub fn state_style(state: &RunState) -> (&'static str, Color) {
         RunState::Cancelled => Color::Yellow,
     };
     (state.label(), color)
+}
+
+/// `text` cut and padded to exactly `width` display columns (a wide character that would
+/// straddle the edge is left out), so the columns after it line up whatever the script.
+pub fn fit_width(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width - used));
+    out
 }
 
 /// Cuts text to `width` display cells, with an ellipsis when cut.
