@@ -322,3 +322,102 @@ fn one_prompt_from_run_to_export_in_the_real_workbench() {
     assert_eq!(row["messages"], expected, "sft row: {row}");
     eprintln!("workbench end to end: {:.1?}", started.elapsed());
 }
+
+/// The "N approved" of the review view's title, once it is on screen.
+fn approved_on_screen(screen: &str) -> Option<usize> {
+    let title = screen.lines().find(|l| l.contains("Review · "))?;
+    let after = title.split("Review · ").nth(1)?;
+    after.split(' ').next()?.parse().ok()
+}
+
+#[test]
+fn the_workbench_killed_during_reviews_keeps_every_decision_it_showed() {
+    require_tmux();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let session = tmp.path().join("session");
+    let mut s = Session::create(
+        &session,
+        cai_workbench::session::Manifest {
+            name: "kill".into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            constitution_name: "tiny".into(),
+            constitution_sha256: String::new(),
+            constitution_toml: String::new(),
+            constitution_path: None,
+            prompts_path: None,
+            policy_model: model_info(),
+            feedback_model: model_info(),
+            settings: Default::default(),
+            seed: 1,
+            program_version: "test".into(),
+        },
+    )
+    .expect("session");
+    for i in 0..40 {
+        s.append_record(&cai_workbench::pipeline::synthetic::synthetic_record(i))
+            .expect("record");
+    }
+    drop(s);
+    let constitution = repo_path("tests/fixtures/tiny.toml");
+    let command = format!(
+        "{} tui --constitution {} --prompts {} --session {}; echo {EXIT_LINE}$?",
+        quoted(&cai_binary()),
+        quoted(&constitution),
+        quoted(&repo_path("tests/fixtures/tiny-prompts.jsonl")),
+        quoted(&session)
+    );
+    let mut tmux = Tmux::start(tmp.path(), &command);
+    tmux.wait_for("Constitution", SCREEN_TIMEOUT);
+    tmux.keys(&["5"]);
+    tmux.wait_for("Review · ", SCREEN_TIMEOUT);
+    // Approve in a burst, then kill the workbench (SIGKILL) right after reading the screen.
+    let mut burst = vec!["send-keys", "-t", "e2e"];
+    burst.extend(std::iter::repeat_n("a", 30));
+    tmux.run(&burst);
+    std::thread::sleep(Duration::from_millis(40));
+    let shown = approved_on_screen(&tmux.screen()).expect("the review title");
+    let shell = String::from_utf8_lossy(
+        &tmux
+            .run(&["display", "-p", "-t", "e2e", "#{pane_pid}"])
+            .stdout,
+    )
+    .trim()
+    .to_string();
+    let children = Command::new("ps")
+        .args(["--ppid", &shell, "-o", "pid="])
+        .output()
+        .expect("ps");
+    let pid = String::from_utf8_lossy(&children.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "cai is not running under the pane's shell");
+    let killed = Command::new("kill").args(["-KILL", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -KILL {pid}");
+    let gone = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            gone.elapsed() < SCREEN_TIMEOUT,
+            "cai {pid} outlived SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Every decision the screen showed is in the log; the session opens for writing again.
+    let reopened = Session::open(&session).expect("the session opens after the kill");
+    let approved = reopened.state().counts().approved;
+    assert!(shown > 0, "no decision was shown before the kill");
+    assert!(
+        approved >= shown,
+        "{shown} shown approved, {approved} in the log"
+    );
+    eprintln!("workbench killed with {shown} decisions shown, {approved} in the log");
+}
+
+fn model_info() -> cai_workbench::model::ModelInfo {
+    cai_workbench::model::ModelInfo {
+        id: "default".into(),
+        path: None,
+        sha256: None,
+    }
+}
+
+fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
