@@ -226,7 +226,7 @@ fn one_prompt_from_run_to_export_in_the_real_workbench() {
     std::fs::copy(fixtures.join("e2e.toml"), &constitution).expect("copy constitution");
     std::fs::copy(fixtures.join("e2e.jsonl"), &prompts).expect("copy prompts");
     let session = dir.path().join("session");
-    let out = dir.path().join("out");
+    let out = session.join("out");
     let command = format!(
         "{} tui --constitution {} --prompts {} --session {}; printf '\\n{EXIT_LINE}%s\\n' $?",
         quoted(&cai_binary()),

@@ -79,8 +79,14 @@ impl App {
             }
             InputPurpose::ImportPath => self.queue_import(PathBuf::from(text.trim())),
             InputPurpose::SaveAs => {
-                let command = self.views.constitution.save_as(PathBuf::from(text.trim()));
-                self.run_command(command);
+                let base = parent_or_here(&self.views.constitution.doc.path);
+                match super::confine::confine(&base, &text) {
+                    Ok(path) => {
+                        let command = self.views.constitution.save_as(path);
+                        self.run_command(command);
+                    }
+                    Err(why) => self.notice = format!("not saved: {why}"),
+                }
             }
             InputPurpose::Search => self.views.review.set_search(text),
             InputPurpose::EditReview(id) => {
@@ -88,8 +94,18 @@ impl App {
                 self.run_command(command);
             }
             InputPurpose::ExportDestination => {
-                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
-                    dialog.set_destination(&self.session, PathBuf::from(text.trim()));
+                let base = self
+                    .session
+                    .dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("."));
+                match super::confine::confine(&base, &text) {
+                    Ok(out) => {
+                        if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
+                            dialog.set_destination(&self.session, out);
+                        }
+                    }
+                    Err(why) => self.notice = format!("destination not changed: {why}"),
                 }
             }
         }
@@ -197,6 +213,14 @@ impl App {
             }
             Err(e) => self.notice = format!("cannot try: {e}"),
         }
+    }
+}
+
+/// The directory of a file (`.` for a bare file name).
+fn parent_or_here(path: &std::path::Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 

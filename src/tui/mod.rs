@@ -14,6 +14,7 @@ mod app_disk;
 pub mod bench;
 pub mod bench_latency;
 pub mod bridge;
+pub mod confine;
 pub mod disk;
 pub mod event;
 pub mod keymap;

@@ -225,14 +225,31 @@ fn bench_draw_is_flat_in_the_record_count() {
 fn ctrl_u_clears_a_text_input_before_typing_a_new_destination() {
     let (mut app, _rx) = app_with("c.toml".into(), 0);
     press(&mut app, &[key('x'), key('o'), ctrl('u')]);
-    type_text(&mut app, "/elsewhere/out");
+    type_text(&mut app, "elsewhere/out");
     press(&mut app, &[code(KeyCode::Enter)]);
     let Some(crate::tui::views::popups::Popup::Export(dialog)) = app.popups.last() else {
         panic!("the export dialog should still be open");
     };
     assert_eq!(
         dialog.choice.out,
-        std::path::PathBuf::from("/elsewhere/out")
+        std::path::Path::new(".").join("elsewhere/out")
+    );
+    // A typed destination cannot leave the session's place.
+    press(&mut app, &[key('o'), ctrl('u')]);
+    type_text(&mut app, "/elsewhere/out");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(
+        app.notice()
+            .starts_with("destination not changed: `/elsewhere/out` is not inside"),
+        "{}",
+        app.notice()
+    );
+    let Some(crate::tui::views::popups::Popup::Export(dialog)) = app.popups.last() else {
+        panic!("the export dialog should still be open");
+    };
+    assert_eq!(
+        dialog.choice.out,
+        std::path::Path::new(".").join("elsewhere/out")
     );
 }
 
