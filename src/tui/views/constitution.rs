@@ -109,32 +109,30 @@ impl ConstitutionView {
 
     /// Passes a key to the open text editor and applies the edit if it parses.
     pub fn edit_key(&mut self, key: KeyEvent) {
-        let Some(editor) = &mut self.editor else {
-            return;
-        };
-        if editor.input(key) {
-            let snippet = editor.lines().join("\n");
-            self.editor_problems = self
-                .doc
-                .apply_snippet(self.selected, &snippet)
-                .err()
-                .unwrap_or_default();
-        }
+        let changed = self.editor.as_mut().is_some_and(|e| e.input(key));
+        self.apply_editor(changed);
     }
 
     /// Inserts pasted text into the open editor and applies the edit once.
     pub fn paste(&mut self, text: &str) {
-        let Some(editor) = &mut self.editor else {
+        let changed = self
+            .editor
+            .as_mut()
+            .is_some_and(|e| e.insert_str(text.replace("\r\n", "\n")));
+        self.apply_editor(changed);
+    }
+
+    /// After a change in the editor: the fragment replaces the principle if it parses.
+    fn apply_editor(&mut self, changed: bool) {
+        let Some(editor) = self.editor.as_ref().filter(|_| changed) else {
             return;
         };
-        if editor.insert_str(text.replace("\r\n", "\n")) {
-            let snippet = editor.lines().join("\n");
-            self.editor_problems = self
-                .doc
-                .apply_snippet(self.selected, &snippet)
-                .err()
-                .unwrap_or_default();
-        }
+        let snippet = editor.lines().join("\n");
+        self.editor_problems = self
+            .doc
+            .apply_snippet(self.selected, &snippet)
+            .err()
+            .unwrap_or_default();
     }
 
     /// Begins showing the output of a try.
