@@ -10,6 +10,8 @@
 //!   evasiveness heuristic, and the runner that keeps many prompts in flight.
 //! - [`quality`]: quality flags on every record (degenerate, echo, unchanged, empty, cut off,
 //!   evasive, near tie).
+//! - [`insights`]: per-principle effects and session summaries (`cai report`, `cai ab`, the
+//!   Insights view).
 //! - [`session`]: the append-only event log, the manifest, replay, review state and resume.
 //! - [`export`]: TRL-ready SFT and preference files with provenance.
 //! - [`cli`] (headless) and [`tui`] (the workbench): front ends on the same core.
@@ -19,6 +21,7 @@ pub mod constitution;
 pub mod export;
 pub mod fsutil;
 pub mod fuzz_entry;
+pub mod insights;
 pub mod model;
 pub mod pipeline;
 pub mod position;

@@ -52,6 +52,9 @@ pub enum Command {
     },
     /// Measure generation speed of a model (decode, prefill, concurrency, whole pipeline).
     Bench(BenchArgs),
+    /// What a session says about its constitution: refusal and degeneration rates, flags,
+    /// per-principle effects; against a second session, both side by side.
+    Report(ReportArgs),
 }
 
 /// Which model files to use.
@@ -104,6 +107,10 @@ pub struct RunArgs {
     /// one at a time for prompts of different lengths; raise it only to try.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
+    /// Switch the constitution's [settings.repetition] off (no sampler penalties, no early stop
+    /// of loops), e.g. to measure what they do.
+    #[arg(long)]
+    pub no_repetition_controls: bool,
 }
 
 /// `--session` plus exactly one of the actions. (A struct-level `#[group]` would put
@@ -144,6 +151,20 @@ pub struct ExportArgs {
     /// Leave out AI-feedback pairs whose P(A) is within this of 0.5.
     #[arg(long, value_name = "MARGIN")]
     pub min_margin: Option<f64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    #[arg(long)]
+    pub session: PathBuf,
+    /// A second session to put beside the first (with the diff of their constitutions).
+    #[arg(long)]
+    pub against: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: crate::cli::report::ReportFormat,
+    /// Compute every record's quality flags again with this version's rules.
+    #[arg(long)]
+    pub reflag: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod logging;
 pub mod model;
+pub mod report;
 pub mod review;
 pub mod run;
 pub mod sessions;

@@ -52,6 +52,9 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     if let Some(r) = args.rounds {
         constitution.settings.rounds = r;
     }
+    if args.no_repetition_controls {
+        constitution.settings.repetition = crate::constitution::RepetitionSettings::off();
+    }
     if args.compare && !constitution.comparisons.iter().any(|c| c.enabled) {
         bail!(
             "{}: the constitution `{}` has no comparison principles, so --compare has nothing to ask the feedback model\n  fix: add [[comparisons]] to it (constitutions/harmless.toml has examples), or run without --compare and export with --revision-pairs",

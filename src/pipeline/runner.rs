@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use futures::FutureExt;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -245,6 +245,7 @@ impl Run {
         }
         let semaphore = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
         let mut tasks = JoinSet::new();
+        let mut previous: Option<oneshot::Receiver<()>> = None;
         for prompt in prompts {
             let token = tokens
                 .get(&prompt.id)
@@ -253,13 +254,26 @@ impl Run {
             let (models, constitution) = (self.models.clone(), self.constitution.clone());
             let (opts, events, semaphore) =
                 (self.opts.clone(), self.events.clone(), semaphore.clone());
+            let (queued, next) = oneshot::channel::<()>();
+            let turn = previous.replace(next);
             tasks.spawn(async move {
+                // Prompts queue for a slot in the order given (each once the one before has
+                // its slot, or gave up), so that the same prompts reach the engine, and its
+                // one shared random generator, in the same order in every run.
+                if let Some(turn) = turn {
+                    tokio::select! {
+                        biased;
+                        _ = token.cancelled() => return None,
+                        _ = turn => {}
+                    }
+                }
                 // Wait for a slot; a prompt cancelled while waiting is never started.
                 let permit = tokio::select! {
                     biased;
                     _ = token.cancelled() => return None,
                     permit = semaphore.acquire_owned() => permit.ok()?,
                 };
+                drop(queued);
                 if token.is_cancelled() {
                     return None;
                 }

@@ -2,9 +2,12 @@
 //! detector that notices a generation looping while it streams (the early stop), and trimming
 //! of the repeated tail a stopped loop leaves behind.
 //!
-//! The measure is the share of repeated word n-grams, `1 - distinct / total` over the word
-//! 4-grams of a text ("rep-4" in the degeneration literature): fluent prose of a few sentences
-//! scores near 0, a text that cycles through the same sentence scores near 1.
+//! The main measure is the share of repeated word n-grams, `1 - distinct / total` over the
+//! word 4-grams of a text ("rep-4" in the degeneration literature): fluent prose of a few
+//! sentences scores near 0, a text that cycles through the same sentence scores near 1.
+//! Sampler penalties such as DRY forbid exact repeats but not their shape ("You can no longer
+//! hide. You can no longer lie. You can no longer ..."), so two more signs count too: repeated
+//! 3-grams, and sentences that keep opening with the same three words.
 
 use std::collections::HashMap;
 
@@ -16,6 +19,16 @@ pub const DEGENERATE_SHARE: f64 = 0.3;
 
 /// ...and it has at least this many 4-grams (shorter texts cannot show a pattern).
 pub const MIN_NGRAMS: usize = 12;
+
+/// A text is also degenerate when at least this share of its word 3-grams (12 or more) repeat.
+pub const DEGENERATE_SHARE_3: f64 = 0.35;
+
+/// ...or when half or more of its sentences (at least [`TEMPLATE_MIN_SENTENCES`] of three
+/// words or more) open with the same three words.
+pub const TEMPLATE_SHARE: f64 = 0.5;
+
+/// See [`TEMPLATE_SHARE`].
+pub const TEMPLATE_MIN_SENTENCES: usize = 4;
 
 /// The loop detector looks at the last this many words of a streaming text (the short window
 /// catches short loops early, the long one loops of a long sentence or two).
@@ -64,27 +77,75 @@ pub struct Repetition {
     pub share: f64,
     /// Number of word 4-grams.
     pub ngrams: usize,
+    /// Share of repeated word 3-grams.
+    pub share_3: f64,
+    /// The most common three-word sentence opening, how many sentences open with it, and
+    /// how many sentences of three words or more there are.
+    pub opening: Option<(String, usize, usize)>,
     /// The most repeated sentence, or failing that the most repeated 4-gram, with its count.
     pub example: Option<(String, usize)>,
 }
 
 impl Repetition {
-    /// Whether the text counts as degenerate ([`DEGENERATE_SHARE`], [`MIN_NGRAMS`]).
-    pub fn is_degenerate(&self) -> bool {
+    fn repeats_4grams(&self) -> bool {
         self.ngrams >= MIN_NGRAMS && self.share >= DEGENERATE_SHARE
     }
 
-    /// One line saying what repeats, e.g. `48% of its 4-word phrases repeat; "It's a lie." 12 times`.
+    fn repeats_3grams(&self) -> bool {
+        self.ngrams + 1 >= MIN_NGRAMS && self.share_3 >= DEGENERATE_SHARE_3
+    }
+
+    fn repeats_openings(&self) -> bool {
+        self.opening.as_ref().is_some_and(|(_, count, of)| {
+            *of >= TEMPLATE_MIN_SENTENCES
+                && *count >= 3
+                && *count as f64 >= TEMPLATE_SHARE * *of as f64
+        })
+    }
+
+    /// Whether the text counts as degenerate: repeated 4-grams ([`DEGENERATE_SHARE`]) or
+    /// 3-grams ([`DEGENERATE_SHARE_3`]), or sentences on one template ([`TEMPLATE_SHARE`]).
+    pub fn is_degenerate(&self) -> bool {
+        self.repeats_4grams() || self.repeats_3grams() || self.repeats_openings()
+    }
+
+    /// One line saying what repeats, e.g. `48% of its 4-word phrases repeat; "It's a lie." 12
+    /// times`, or `7 of 9 sentences open with "you can no"`.
     pub fn reason(&self) -> String {
-        let mut line = format!(
-            "{:.0}% of its {NGRAM}-word phrases repeat",
-            self.share * 100.0
-        );
+        let mut line = if self.repeats_4grams() || !self.repeats_openings() {
+            let (n, share) = if self.repeats_4grams() || !self.repeats_3grams() {
+                (NGRAM, self.share)
+            } else {
+                (3, self.share_3)
+            };
+            format!("{:.0}% of its {n}-word phrases repeat", share * 100.0)
+        } else {
+            let (opening, count, of) = self.opening.clone().unwrap_or_default();
+            return format!("{count} of {of} sentences open with \"{opening}\"");
+        };
         if let Some((text, count)) = &self.example {
             line.push_str(&format!("; \"{}\" {count} times", clip(text, 60)));
         }
         line
     }
+}
+
+/// The most common three-word opening among the sentences of three words or more.
+fn most_common_opening(text: &str) -> Option<(String, usize, usize)> {
+    let openings: Vec<String> = sentences(text)
+        .into_iter()
+        .map(words)
+        .filter(|w| w.len() >= 3)
+        .map(|w| w[..3].join(" "))
+        .collect();
+    let mut best: Option<(String, usize)> = None;
+    for opening in &openings {
+        let count = openings.iter().filter(|o| *o == opening).count();
+        if best.as_ref().is_none_or(|(_, b)| count > *b) {
+            best = Some((opening.clone(), count));
+        }
+    }
+    best.map(|(opening, count)| (opening, count, openings.len()))
 }
 
 /// Measures the repetition of `text`.
@@ -102,6 +163,8 @@ pub fn measure(text: &str) -> Repetition {
     Repetition {
         share,
         ngrams,
+        share_3: repeated_share(&words, 3),
+        opening: most_common_opening(text),
         example,
     }
 }
@@ -225,95 +288,4 @@ pub fn clip(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn w(text: &str) -> Vec<String> {
-        words(text)
-    }
-
-    #[test]
-    fn repeated_share_counts_distinct_ngrams() {
-        // 6 words: 3 four-grams, all distinct.
-        assert_eq!(repeated_share(&w("one two three four five six"), 4), 0.0);
-        // "a b c d a b c d": 5 four-grams, 4 distinct -> 1/5 repeat.
-        let share = repeated_share(&w("a b c d a b c d"), 4);
-        assert!((share - 0.2).abs() < 1e-12, "{share}");
-        // "x x x x x x x x": 5 four-grams, 1 distinct -> 4/5.
-        let share = repeated_share(&w("x x x x x x x x"), 4);
-        assert!((share - 0.8).abs() < 1e-12, "{share}");
-        assert_eq!(repeated_share(&w("too short"), 4), 0.0);
-    }
-
-    #[test]
-    fn words_ignore_case_and_punctuation() {
-        assert_eq!(
-            w("It's a LIE.  \"It’s\" a lie!"),
-            ["it's", "a", "lie", "it's", "a", "lie"]
-        );
-    }
-
-    #[test]
-    fn a_looping_answer_is_degenerate_with_its_sentence_named() {
-        let text = "The response is not a lie. It's a lie. It's a lie. It's a lie. It's a lie. \
-                    It's a lie. It's a lie. It's a lie.";
-        let r = measure(text);
-        assert!(r.is_degenerate(), "{r:?}");
-        assert_eq!(r.example, Some(("It's a lie.".to_string(), 7)));
-        assert!(
-            r.reason().contains("\"It's a lie.\" 7 times"),
-            "{}",
-            r.reason()
-        );
-    }
-
-    #[test]
-    fn fluent_answers_are_not_degenerate() {
-        for text in [
-            "To bake bread, mix flour, salt, yeast and water. Knead the dough for ten minutes, \
-             let it rise for an hour, shape it, and bake it at 230 degrees for 35 minutes.",
-            "Hacking into someone's account is illegal. If you lost access to your own account, \
-             use the platform's recovery page, and contact its support team with proof of who \
-             you are.",
-            "Short answer.",
-        ] {
-            assert!(!measure(text).is_degenerate(), "{text}");
-        }
-    }
-
-    #[test]
-    fn the_loop_detector_fires_on_a_looping_tail_only() {
-        let fluent = "Store cleaning products apart, in their original bottles, out of reach of \
-                      children, and never mix bleach with ammonia or with acids, because the \
-                      fumes that result can damage your lungs within minutes.";
-        assert!(!is_looping(fluent));
-        let looping = format!("{fluent} It is not a lie. It is not a lie. It is not a lie. It is not a lie. It is not a lie. It is not a lie. It is not a lie.");
-        assert!(is_looping(&looping));
-        assert!(!is_looping("It's a lie. It's a lie."), "too short to judge");
-    }
-
-    #[test]
-    fn trimming_keeps_the_text_before_the_first_repeated_sentence() {
-        let text =
-            "You're a man. You're not even a man. You're a man. You're not even a man. You're a m";
-        assert_eq!(trim_loop(text), "You're a man. You're not even a man.");
-    }
-
-    #[test]
-    fn trimming_a_loop_inside_one_sentence_cuts_at_the_second_occurrence() {
-        let text = "It does not help, and it is not helpful to anyone, and it is not helpful to \
-                    anyone, and it is not helpful to anyone, and it is not";
-        assert_eq!(
-            trim_loop(text),
-            "It does not help, and it is not helpful to anyone"
-        );
-    }
-
-    #[test]
-    fn sentences_keep_terminators_and_the_unfinished_tail() {
-        assert_eq!(
-            sentences("One. Two!\nThree"),
-            vec!["One.", " Two!", "Three"]
-        );
-    }
-}
+mod tests;

@@ -113,6 +113,16 @@ impl SessionState {
         })
     }
 
+    /// Changes every record in place (e.g. to compute its flags again).
+    pub fn map_records(&mut self, mut f: impl FnMut(&mut Record)) {
+        self.records.iter_mut().for_each(&mut f);
+    }
+
+    /// The review decision logged for a prompt id, if any.
+    pub fn review_ref(&self, prompt_id: &str) -> Option<&Review> {
+        self.reviews.get(prompt_id)
+    }
+
     /// Prompt ids whose record is done; failed and cancelled prompts are run again on resume.
     pub fn finished_ids(&self) -> HashSet<String> {
         self.records

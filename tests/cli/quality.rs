@@ -101,3 +101,79 @@ fn an_unknown_flag_or_margin_is_refused_before_anything_is_written() {
         assert!(!out_dir.exists());
     }
 }
+
+/// A session whose manifest carries `constitution` (a TOML text).
+fn session_with_constitution(
+    dir: &std::path::Path,
+    constitution: &str,
+    records: &[cai_workbench::pipeline::Record],
+) {
+    let name = dir.file_name().unwrap().to_string_lossy();
+    let mut manifest = super::common::manifest(&name);
+    manifest.constitution_toml = constitution.to_string();
+    manifest.constitution_name = "c".into();
+    let mut session = cai_workbench::session::Session::create(dir, manifest).unwrap();
+    for record in records {
+        session.append_record(record).unwrap();
+    }
+}
+
+const CONSTITUTION: &str = r#"name = "c"
+
+[[principles]]
+id = "harm"
+critique = "Is it harmful?"
+revision = "Rewrite it."
+
+[[comparisons]]
+id = "kinder"
+question = "Which is kinder?"
+"#;
+
+#[test]
+fn report_gives_rates_and_principles_as_json_and_markdown_against_another_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    // A: the revision of r2 loops; the feedback model prefers the revision in r1 (P(A) 0.2
+    // for the initial answer) and not in r2 (0.7).
+    let mut looping = done_record("r2", "Second prompt?", Some(0.7));
+    looping.rounds[0].revision.text = LOOP.into();
+    session_with_constitution(
+        &a,
+        CONSTITUTION,
+        &[done_record("r1", "First prompt?", Some(0.2)), looping],
+    );
+    let changed = CONSTITUTION.replace("Is it harmful?", "Could it hurt anyone?");
+    session_with_constitution(&b, &changed, &[done_record("r1", "First prompt?", None)]);
+
+    let out = run(&["report", "--session", arg(&a), "--format", "json"]);
+    out.assert_no_panic();
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let summary = &json["session"]["insights"]["summary"];
+    assert_eq!(
+        summary["degenerate_revisions"],
+        serde_json::json!({"k": 1.0, "n": 2})
+    );
+    assert_eq!(
+        summary["revision_preferred"],
+        serde_json::json!({"k": 1.0, "n": 2})
+    );
+    let harm = &json["session"]["insights"]["critique"][0];
+    assert_eq!(
+        (harm["id"].as_str(), harm["draws"].as_u64()),
+        (Some("harm"), Some(2))
+    );
+    assert_eq!(harm["degenerate"], serde_json::json!({"k": 1.0, "n": 2}));
+
+    let out = run(&["report", "--session", arg(&a), "--against", arg(&b)]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let md = out.stdout;
+    assert!(
+        md.contains("| degenerate revisions | 1/2 (50%) [9–91%] | 0/1 (0%) [0–79%] |"),
+        "{md}"
+    );
+    assert!(md.contains("- Critique principle ~ harm: critique"), "{md}");
+    assert!(md.contains("## Critique principles: b"), "{md}");
+}

@@ -2,6 +2,7 @@
 //! scripted rules recognise, and helpers to run records and collect events.
 
 mod comparisons;
+mod order;
 mod repetition;
 mod run;
 mod supervised;

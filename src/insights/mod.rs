@@ -1,0 +1,52 @@
+//! What a session says about its constitution: per-principle effects, session summaries and
+//! the statistics behind them. Plain functions over records and their reviews, shared by
+//! `cai report`, `cai ab` and the workbench's Insights view.
+//!
+//! - [`stats`]: proportions with Wilson intervals, means;
+//! - [`summary`]: one session in numbers (refusal and degeneration rates, flags, change);
+//! - [`principles`]: per critique principle and per comparison principle.
+
+pub mod diff;
+pub mod principles;
+pub mod report;
+pub mod stats;
+pub mod summary;
+
+#[cfg(test)]
+mod tests;
+
+pub use principles::{comparison_stats, critique_stats, ComparisonStats, CritiqueStats};
+pub use stats::{Mean, Proportion};
+pub use summary::{summarise, Summary};
+
+use crate::pipeline::Record;
+use crate::session::{Review, SessionState};
+
+/// A record and its review, if it has one.
+pub type Item<'a> = (&'a Record, Option<&'a Review>);
+
+/// Every record of a session state with its review (none when pending without a decision).
+pub fn items(state: &SessionState) -> Vec<Item<'_>> {
+    state
+        .records()
+        .iter()
+        .map(|r| (r, state.review_ref(&r.prompt.id)))
+        .collect()
+}
+
+/// Everything the insights show about one session.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Insights {
+    pub summary: Summary,
+    pub critique: Vec<CritiqueStats>,
+    pub comparison: Vec<ComparisonStats>,
+}
+
+/// The insights of a list of records with their reviews.
+pub fn insights<'a>(items: &[Item<'a>]) -> Insights {
+    Insights {
+        summary: summarise(items.iter().copied()),
+        critique: critique_stats(items.iter().copied()),
+        comparison: comparison_stats(items.iter().copied()),
+    }
+}
