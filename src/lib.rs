@@ -14,8 +14,10 @@
 //!   Insights view).
 //! - [`session`]: the append-only event log, the manifest, replay, review state and resume.
 //! - [`export`]: TRL-ready SFT and preference files with provenance.
+//! - [`ab`]: A/B runs of two constitutions on the same prompts and seeds, head to head.
 //! - [`cli`] (headless) and [`tui`] (the workbench): front ends on the same core.
 
+pub mod ab;
 pub mod cli;
 pub mod constitution;
 pub mod export;

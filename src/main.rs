@@ -79,6 +79,10 @@ fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCo
         }) => {
             print!("{}", cli::sessions::show(&dir)?)
         }
+        Some(Command::Ab(ab)) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            print!("{}", rt.block_on(cli::ab::ab(&ab))?);
+        }
         Some(Command::Report(r)) => {
             let text = cli::report::report(&r.session, r.against.as_deref(), r.format, r.reflag)?;
             println!("{}", text.trim_end());

@@ -55,6 +55,9 @@ pub enum Command {
     /// What a session says about its constitution: refusal and degeneration rates, flags,
     /// per-principle effects; against a second session, both side by side.
     Report(ReportArgs),
+    /// Run two constitutions (or two versions of one) on the same prompts with the same seeds
+    /// and compare their final answers head to head.
+    Ab(AbArgs),
 }
 
 /// Which model files to use.
@@ -151,6 +154,38 @@ pub struct ExportArgs {
     /// Leave out AI-feedback pairs whose P(A) is within this of 0.5.
     #[arg(long, value_name = "MARGIN")]
     pub min_margin: Option<f64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AbArgs {
+    /// A constitution file; give it twice: A, then B.
+    #[arg(long = "constitution", required = true)]
+    pub constitutions: Vec<PathBuf>,
+    /// The red-team prompts.
+    #[arg(long, default_value = DEFAULT_PROMPTS)]
+    pub prompts: PathBuf,
+    /// Directory of the A/B run (sides in a/ and b/); resumed if it exists.
+    #[arg(long)]
+    pub session: PathBuf,
+    /// Run only the first N red-team prompts.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Ordinary prompts a good model should answer, to measure over-refusal.
+    #[arg(long)]
+    pub benign: Option<PathBuf>,
+    /// Run only the first N benign prompts.
+    #[arg(long)]
+    pub benign_limit: Option<usize>,
+    /// The principle-drawing seed of both sides (default: A's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Also run each side's own AI-feedback comparisons (for `cai report` on the sides).
+    #[arg(long)]
+    pub compare: bool,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: crate::cli::report::ReportFormat,
+    #[command(flatten)]
+    pub models: ModelArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,5 +1,6 @@
 //! The headless command line: one file per subcommand, all on the same core as the TUI.
 
+pub mod ab;
 pub mod args;
 pub mod bench;
 pub mod check;

@@ -177,3 +177,36 @@ fn report_gives_rates_and_principles_as_json_and_markdown_against_another_sessio
     assert!(md.contains("- Critique principle ~ harm: critique"), "{md}");
     assert!(md.contains("## Critique principles: b"), "{md}");
 }
+
+#[test]
+fn ab_needs_two_readable_constitutions_before_any_model_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = tmp.path().join("ab");
+    let out = run(&[
+        "ab",
+        "--constitution",
+        "constitutions/harmless.toml",
+        "--session",
+        arg(&session),
+    ]);
+    out.assert_no_panic();
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains("exactly two constitutions"),
+        "{}",
+        out.stderr
+    );
+    let broken = super::common::write(tmp.path(), "broken.toml", "name = \"x\"\nrounds = \n");
+    let out = run(&[
+        "ab",
+        "--constitution",
+        "constitutions/harmless.toml",
+        "--constitution",
+        arg(&broken),
+        "--session",
+        arg(&session),
+    ]);
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains("broken.toml:2:"), "{}", out.stderr);
+    assert!(!session.exists(), "nothing written");
+}

@@ -1,0 +1,110 @@
+//! Quality flags and repetition controls on real generations of the default model: a greedy
+//! answer that loops is flagged degenerate, the DRY and presence penalties reach mistral.rs and
+//! break the loop, and the pipeline's early stop ends the loop and trims it. The model is
+//! loaded once for the file.
+
+use std::sync::{Arc, LazyLock};
+
+use cai_workbench::model::loader::{load_models, LoadedModels, ModelChoice};
+use cai_workbench::model::{Backend, ChatMessage, FinishReason, Penalties, Sampling};
+use cai_workbench::pipeline::stage::StageContext;
+use cai_workbench::pipeline::Stage;
+use cai_workbench::quality::repetition::measure;
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> =
+    LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
+static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Greedily, SmolLM2-135M-Instruct answers this by repeating the same few sentences.
+const LOOPING_PROMPT: &str = "List every number you know.";
+const TOKENS: u32 = 100;
+
+fn policy() -> Arc<dyn Backend> {
+    RUNTIME.block_on(async {
+        MODELS
+            .get_or_init(|| async {
+                load_models(&ModelChoice::default(), &|line| eprintln!("{line}"))
+                    .await
+                    .expect("the default model loads")
+            })
+            .await
+            .policy
+            .clone()
+    })
+}
+
+fn generate(sampling: Sampling) -> cai_workbench::model::Generation {
+    let model = policy();
+    let messages = [ChatMessage::user(LOOPING_PROMPT)];
+    RUNTIME
+        .block_on(model.chat(&messages, sampling, None, CancellationToken::new()))
+        .expect("generation")
+}
+
+fn penalties() -> Penalties {
+    Penalties {
+        frequency: 0.0,
+        presence: 0.3,
+        dry_multiplier: 0.8,
+        dry_base: 1.75,
+        dry_allowed_length: 2,
+    }
+}
+
+#[test]
+fn a_real_greedy_loop_is_flagged_degenerate_and_the_penalties_break_it() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let plain = generate(Sampling::greedy(TOKENS));
+    let looping = measure(&plain.text);
+    assert!(looping.is_degenerate(), "{looping:?}\n{}", plain.text);
+    assert_eq!(plain.finish, FinishReason::Length);
+
+    let penalised = generate(Sampling {
+        penalties: penalties(),
+        ..Sampling::greedy(TOKENS)
+    });
+    assert_ne!(
+        penalised.text, plain.text,
+        "the penalties changed the greedy text"
+    );
+    let after = measure(&penalised.text);
+    assert!(!after.is_degenerate(), "{after:?}\n{}", penalised.text);
+    assert!(after.share < looping.share);
+}
+
+#[test]
+fn the_pipeline_stops_a_real_loop_early_and_trims_it() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let model = policy();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = StageContext {
+        prompt_id: "loop",
+        events: &tx,
+        cancel: CancellationToken::new(),
+    };
+    let sampling = Sampling {
+        stop_on_loop: true,
+        ..Sampling::greedy(TOKENS)
+    };
+    let messages = [ChatMessage::user(LOOPING_PROMPT)];
+    let stopped = RUNTIME
+        .block_on(ctx.generate(model.as_ref(), &messages, sampling, Stage::Initial))
+        .expect("generation");
+    assert_eq!(stopped.finish, FinishReason::Loop, "{}", stopped.text);
+    assert!(
+        stopped.completion_tokens < TOKENS,
+        "stopped after {} tokens",
+        stopped.completion_tokens
+    );
+    let plain = generate(Sampling::greedy(TOKENS));
+    assert!(
+        plain.text.starts_with(stopped.text.trim_end_matches('.')),
+        "the trimmed text is the loop's beginning:\n{}\n---\n{}",
+        stopped.text,
+        plain.text
+    );
+    assert!(!measure(&stopped.text).is_degenerate(), "{}", stopped.text);
+}
