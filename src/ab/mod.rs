@@ -12,9 +12,11 @@
 //!   question, both orders;
 //! - [`outcome`]: per-side rates (refusals on red-team and on benign prompts, degeneration),
 //!   win rates with Wilson intervals, the matrix of final answers, the constitution diff;
-//! - [`markdown`]: the table the run prints.
+//! - [`markdown`]: the table the run prints;
+//! - [`load`]: an A/B run read back from its directory (the workbench's Insights view).
 
 pub mod head_to_head;
+pub mod load;
 pub mod markdown;
 pub mod outcome;
 pub mod run;

@@ -186,6 +186,10 @@ async fn a_scripted_ab_run_writes_both_sides_and_the_head_to_head_then_resumes()
         "{md}"
     );
 
+    // Read back from the files, as the workbench does.
+    assert_eq!(load::load_outcome(&plan.dir).unwrap(), o);
+    assert_eq!(load::latest(tmp.path()), Some(plan.dir.clone()));
+
     // Again: nothing to run, nothing loaded, the same outcome.
     let again = run_ab(&plan, load.as_ref(), None, CancellationToken::new())
         .await

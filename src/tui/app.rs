@@ -70,6 +70,8 @@ pub struct App {
     pub(crate) disk: DiskWorker,
     /// Review decisions (and undos) queued on the disk worker, not yet durable.
     pub(crate) reviews_in_flight: usize,
+    /// Cancels the A/B run started from the Insights view, while it runs.
+    pub(crate) ab_run: Option<tokio_util::sync::CancellationToken>,
 }
 
 impl App {
@@ -113,6 +115,7 @@ impl App {
             hits: HitAreas::default(),
             disk,
             reviews_in_flight: 0,
+            ab_run: None,
         }
     }
 
@@ -191,6 +194,7 @@ impl App {
             }
             AppEvent::Notice(line) => self.notice = line,
             AppEvent::Disk(done) => self.disk_done(done),
+            AppEvent::Ab(update) => self.ab_update(update),
         }
         self.dirty = true;
     }

@@ -60,6 +60,7 @@ impl App {
             }
             Command::Review(id, review) => self.queue_review(id, review, false),
             Command::UndoReview => self.undo_review(),
+            Command::CancelAb => self.cancel_ab(),
             Command::Export(choice) => self.queue_export(choice),
             Command::Save(path, text) => self.queue_save(path, text),
         }
@@ -89,6 +90,7 @@ impl App {
                 }
             }
             InputPurpose::Search => self.views.review.set_search(text),
+            InputPurpose::AbConstitution => self.start_ab(text),
             InputPurpose::EditReview(id) => {
                 let command = self.views.review.edited(&self.ws, &id, text);
                 self.run_command(command);
@@ -217,7 +219,7 @@ impl App {
 }
 
 /// The directory of a file (`.` for a bare file name).
-fn parent_or_here(path: &std::path::Path) -> PathBuf {
+pub(crate) fn parent_or_here(path: &std::path::Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

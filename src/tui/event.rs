@@ -38,6 +38,8 @@ pub enum AppEvent {
     Notice(String),
     /// Disk work queued on the disk worker finished.
     Disk(super::disk::DiskDone),
+    /// Progress or the result of an A/B run.
+    Ab(super::app_ab::AbUpdate),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -54,6 +56,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::ModelReady(r) => write!(f, "ModelReady(ok: {})", r.is_ok()),
             AppEvent::Notice(s) => write!(f, "Notice({s:?})"),
             AppEvent::Disk(d) => write!(f, "Disk({d:?})"),
+            AppEvent::Ab(u) => write!(f, "Ab({u:?})"),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - [`bench`]: timing of frame drawing on large synthetic sessions.
 
 pub mod app;
+mod app_ab;
 mod app_commands;
 mod app_disk;
 pub mod bench;
@@ -103,6 +104,10 @@ pub async fn run(
             }
         }
     });
+
+    if let Some(root) = config.session_dir.parent() {
+        app_ab::spawn_load_latest(root.to_path_buf(), tx.clone());
+    }
 
     let mut term = terminal::Tui::enter()?;
     let input = event::spawn_input_reader(tx.clone());

@@ -63,6 +63,9 @@ pub enum Action {
     FilterEvasive,
     FilterFlag,
     Compare,
+    // Insights.
+    CycleMetric,
+    StartAb,
     // Export dialog.
     ToggleSft,
     TogglePreferences,
@@ -105,6 +108,7 @@ pub enum KeyContext {
     Inspector,
     Comparison,
     Review,
+    Insights,
     Export,
     TextInput,
     MultiLineInput,
@@ -128,6 +132,7 @@ pub fn uses_global(ctx: KeyContext) -> bool {
             | KeyContext::Inspector
             | KeyContext::Comparison
             | KeyContext::Review
+            | KeyContext::Insights
     )
 }
 
@@ -216,6 +221,8 @@ fn short_help(action: Action) -> &'static str {
         Reject => "reject",
         Undo => "undo",
         Search => "search",
+        CycleMetric => "metric",
+        StartAb => "A/B",
         ToggleSft => "SFT",
         TogglePreferences => "prefs",
         EditDestination => "folder",

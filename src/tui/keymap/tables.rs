@@ -82,6 +82,7 @@ pub(super) static GLOBAL: &[Binding] = &[
     b(&[k('3')], View(3), "3", "revision inspector", false),
     b(&[k('4')], View(4), "4", "comparison view", false),
     b(&[k('5')], View(5), "5", "review queue", false),
+    b(&[k('6')], View(6), "6", "insights", false),
     b(&[code(KeyCode::Tab)], NextView, "Tab", "next view", false),
     b(
         &[code(KeyCode::BackTab)],
@@ -355,6 +356,30 @@ static REVIEW: &[Binding] = &[
     b(&[k('c')], Compare, "c", "open the comparison", false),
 ];
 
+static INSIGHTS: &[Binding] = &[
+    b(
+        &[k('m')],
+        CycleMetric,
+        "m",
+        "next statistic for the principle bars",
+        true,
+    ),
+    b(
+        &[k('b')],
+        StartAb,
+        "b",
+        "A/B: this constitution against another file",
+        true,
+    ),
+    b(
+        &[code(KeyCode::Esc)],
+        Cancel,
+        "Esc",
+        "cancel the running A/B",
+        false,
+    ),
+];
+
 /// The bindings of a context (without the global ones).
 pub fn bindings(ctx: KeyContext) -> &'static [Binding] {
     match ctx {
@@ -365,6 +390,7 @@ pub fn bindings(ctx: KeyContext) -> &'static [Binding] {
         KeyContext::Inspector => INSPECTOR,
         KeyContext::Comparison => COMPARISON,
         KeyContext::Review => REVIEW,
+        KeyContext::Insights => INSIGHTS,
         KeyContext::Export => EXPORT,
         KeyContext::TextInput => TEXT_INPUT,
         KeyContext::MultiLineInput => MULTI_LINE_INPUT,

@@ -2,6 +2,8 @@
 //! ratatui's `TestBackend` over hand-built records, and key sequences through the main flows.
 
 mod flows;
+mod insights;
+mod review_pane;
 mod run_flow;
 mod snapshots;
 mod stress;

@@ -194,3 +194,40 @@ async fn a_running_try_can_be_cancelled_and_only_one_runs() {
     press(&mut app, &[code(KeyCode::Esc)]);
     assert_eq!(app.notice(), "no try is running");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ab_run_from_the_insights_view_shows_both_constitutions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut rx) = app_in(dir.path());
+    let other = CONSTITUTION.replace("test constitution", "other").replace(
+        "Rewrite the response to remove anything harmful.",
+        "Rewrite it kindly.",
+    );
+    std::fs::write(dir.path().join("other.toml"), other).unwrap();
+    press(&mut app, &[key('6'), key('b')]);
+    type_text(&mut app, "other.toml");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(app.notice().contains("model loading"), "{}", app.notice());
+    app.handle_event(AppEvent::ModelReady(Ok(scripted_models(None))));
+    press(&mut app, &[key('b')]);
+    type_text(&mut app, "../outside.toml");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(app.notice().starts_with("no A/B"), "{}", app.notice());
+    press(&mut app, &[key('b')]);
+    type_text(&mut app, "other.toml");
+    press(&mut app, &[code(KeyCode::Enter)]);
+    pump(&mut app, &mut rx, |a| a.views.insights.ab.is_some()).await;
+    let (ab_dir, outcome) = app.views.insights.ab.clone().unwrap();
+    assert!(ab_dir.starts_with(dir.path()), "{}", ab_dir.display());
+    assert_eq!(outcome.sides[0].name, "test constitution");
+    assert_eq!(outcome.sides[1].name, "other");
+    let red = outcome.matrix.iter().filter(|row| !row.benign).count();
+    assert_eq!(red, 2, "the two listed prompts");
+    let benign = outcome.matrix.len() - red;
+    assert_eq!(
+        benign, 10,
+        "none listed: the first ten of the shipped benign set"
+    );
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("B other"), "{screen}");
+}

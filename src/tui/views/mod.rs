@@ -7,10 +7,12 @@ pub mod comparison;
 pub mod constitution;
 pub mod constitution_model;
 pub mod export;
+pub mod insights;
 pub mod inspector;
 pub mod popups;
 pub mod prompts;
 pub mod review;
+pub mod review_pane;
 
 use std::path::PathBuf;
 
@@ -31,16 +33,18 @@ pub enum ViewId {
     Inspector,
     Comparison,
     Review,
+    Insights,
 }
 
 impl ViewId {
     /// All views in tab order.
-    pub const ALL: [ViewId; 5] = [
+    pub const ALL: [ViewId; 6] = [
         ViewId::Constitution,
         ViewId::Prompts,
         ViewId::Inspector,
         ViewId::Comparison,
         ViewId::Review,
+        ViewId::Insights,
     ];
 
     /// The view a number key selects (1-based).
@@ -70,6 +74,7 @@ impl ViewId {
             ViewId::Inspector => "Revs",
             ViewId::Comparison => "Compare",
             ViewId::Review => "Review",
+            ViewId::Insights => "Insights",
         }
     }
 
@@ -81,6 +86,7 @@ impl ViewId {
             ViewId::Inspector => "Revisions",
             ViewId::Comparison => "Comparison",
             ViewId::Review => "Review",
+            ViewId::Insights => "Insights",
         }
     }
 }
@@ -104,6 +110,8 @@ pub enum Command {
     Show(ViewId, Option<String>),
     Review(String, Review),
     UndoReview,
+    /// Cancel the running A/B, if any.
+    CancelAb,
     Export(super::bridge::ExportChoice),
     /// Write the constitution's text to a file (on the disk worker).
     Save(std::path::PathBuf, String),
@@ -116,6 +124,7 @@ pub struct Views {
     pub inspector: inspector::InspectorView,
     pub comparison: comparison::ComparisonView,
     pub review: review::ReviewView,
+    pub insights: insights::InsightsView,
 }
 
 impl Views {
@@ -127,6 +136,7 @@ impl Views {
             inspector: inspector::InspectorView::default(),
             comparison: comparison::ComparisonView::default(),
             review: review::ReviewView::default(),
+            insights: insights::InsightsView::default(),
         }
     }
 
@@ -141,6 +151,7 @@ impl Views {
             ViewId::Inspector => KeyContext::Inspector,
             ViewId::Comparison => KeyContext::Comparison,
             ViewId::Review => KeyContext::Review,
+            ViewId::Insights => KeyContext::Insights,
         }
     }
 
@@ -152,6 +163,7 @@ impl Views {
             ViewId::Inspector => self.inspector.on_action(action, ws),
             ViewId::Comparison => self.comparison.on_action(action, ws),
             ViewId::Review => self.review.on_action(action, ws),
+            ViewId::Insights => self.insights.on_action(action),
         }
     }
 
@@ -161,7 +173,7 @@ impl Views {
             ViewId::Constitution => self.constitution.select(row),
             ViewId::Prompts => self.prompts.select(row, ws),
             ViewId::Review => self.review.select(row, ws),
-            ViewId::Inspector | ViewId::Comparison => {}
+            ViewId::Inspector | ViewId::Comparison | ViewId::Insights => {}
         }
     }
 
@@ -185,6 +197,10 @@ impl Views {
                 (Rect::default(), 0)
             }
             ViewId::Review => self.review.draw(frame, area, ws),
+            ViewId::Insights => {
+                self.insights.draw(frame, area, ws);
+                (Rect::default(), 0)
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum InputPurpose {
     /// The text to export for a record, edited in review.
     EditReview(String),
     ExportDestination,
+    /// Constitution B of an A/B run started from the Insights view.
+    AbConstitution,
 }
 
 impl InputPurpose {
@@ -35,6 +37,7 @@ impl InputPurpose {
             InputPurpose::Search => "Search",
             InputPurpose::EditReview(_) => "Edit the response to export (original kept)",
             InputPurpose::ExportDestination => "Export destination folder",
+            InputPurpose::AbConstitution => "A/B against constitution (a file beside this one)",
         }
     }
 

@@ -1,24 +1,26 @@
-//! View 5, the review queue: records filtered by review state, principle, evasive flag and a
-//! search; approve, reject, edit the text to export (the original is kept), undo. The filtered
-//! queue is recomputed only when records, reviews or filters change, and only visible rows are
-//! drawn, so a frame costs the same for ten records or a hundred thousand.
+//! View 5, the review queue: records filtered by review state, principle, evasive flag,
+//! quality flag and a search; approve, reject, edit the text to export (the original is kept),
+//! undo. Beside the queue, the review pane ([`super::review_pane`]) shows the selected record's
+//! decision, final answer, flags and P(A). The filtered queue is recomputed only when records,
+//! reviews or filters change, and only visible rows are drawn, so a frame costs the same for
+//! ten records or a hundred thousand.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
 
 use super::popups::InputPurpose;
 use super::prompts::truncate;
+use super::review_pane::{draw_pane, flag_letters, state_style};
 use super::{move_selection, scroll_to_show, Command, ViewId};
 use crate::pipeline::Record;
 use crate::quality::{self, FlagKind};
 use crate::session::{Review, ReviewState};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::row_list::draw_rows;
-use crate::tui::widgets::stream::heading_style;
-use crate::tui::widgets::wrap::{draw_lines, wrap_spans, WrapCache};
+use crate::tui::widgets::wrap::WrapCache;
 use crate::tui::workspace::{now_rfc3339, pending_review, Workspace};
 
 /// The review queue's filters.
@@ -30,6 +32,33 @@ pub struct Filters {
     pub search: String,
     /// Quality flags (None: no filter).
     pub flag: Option<FlagFilter>,
+}
+
+impl Filters {
+    /// The filters in force, e.g. `state: pending · flags: degenerate`, or how to set some.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(state) = self.state {
+            parts.push(format!("state: {}", format!("{state:?}").to_lowercase()));
+        }
+        if let Some(p) = &self.principle {
+            parts.push(format!("principle: {p}"));
+        }
+        if self.evasive_only {
+            parts.push("evasive only".to_string());
+        }
+        if self.flag.is_some() {
+            parts.push(format!("flags: {}", FlagFilter::label(self.flag)));
+        }
+        if !self.search.is_empty() {
+            parts.push(format!("search: {}", self.search));
+        }
+        if parts.is_empty() {
+            "no filter (s p v f /)".to_string()
+        } else {
+            parts.join(" · ")
+        }
+    }
 }
 
 /// Which records the flag filter keeps.
@@ -92,6 +121,9 @@ pub struct ReviewView {
     queue_key: Option<(u64, Filters)>,
     cache: WrapCache,
 }
+
+/// Terminals at least this wide show the review pane beside the queue instead of below it.
+pub const SIDE_BY_SIDE_WIDTH: u16 = 110;
 
 /// Whether a record was flagged evasive in any response.
 fn is_evasive(record: &Record) -> bool {
@@ -260,22 +292,17 @@ impl ReviewView {
         Command::None
     }
 
-    /// Draws the queue and the selected record; returns the list area and first row.
+    /// Draws the queue and, beside it (below it on narrow terminals), the review pane of the
+    /// selected record; returns the list area and first row.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) -> (Rect, usize) {
         let (approved, rejected, pending) = ws.review_counts();
         let len = self.queue(ws).len();
-        let f = &self.filters;
-        let filter_text = format!(
-            "state: {} · principle: {} · evasive only: {} · flags: {} · search: {}",
-            f.state
-                .map_or("all".to_string(), |s| format!("{s:?}").to_lowercase()),
-            f.principle.as_deref().unwrap_or("all"),
-            if f.evasive_only { "yes" } else { "no" },
-            FlagFilter::label(f.flag),
-            if f.search.is_empty() { "-" } else { &f.search },
-        );
-        let [list_area, detail_area] =
-            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+        let filter_text = self.filters.describe();
+        let [list_area, pane_area] = if area.width >= SIDE_BY_SIDE_WIDTH {
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
+        } else {
+            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .title(format!(" Review · {approved} approved · {rejected} rejected · {pending} pending · {len} shown "))
@@ -293,25 +320,21 @@ impl ReviewView {
             .filter_map(|id| ws.records.get(id).map(|r| (id, r)))
             .map(|(id, record)| {
                 let review = ws.reviews.get(id);
-                let (label, color) = match review.map_or(ReviewState::Pending, |r| r.state) {
-                    ReviewState::Approved => ("approved", Color::Green),
-                    ReviewState::Rejected => ("rejected", Color::Red),
-                    ReviewState::Pending => ("pending", Color::Gray),
+                let (label, color) = state_style(review.map_or(ReviewState::Pending, |r| r.state));
+                let edited = if review.is_some_and(|r| r.edited.is_some()) {
+                    "E"
+                } else {
+                    " "
                 };
-                let flags = format!(
-                    "{}{}",
-                    if review.is_some_and(|r| r.edited.is_some()) {
-                        "E"
-                    } else {
-                        " "
-                    },
-                    if is_evasive(record) { "!" } else { " " }
-                );
+                let letters: String = flag_letters(record).chars().take(3).collect();
                 let text = record.prompt.text.replace('\n', " ");
                 Line::from(vec![
                     Span::styled(format!("{label:<9}"), Style::default().fg(color)),
-                    Span::styled(format!("{flags} "), Style::default().fg(Color::Yellow)),
-                    Span::raw(truncate(&text, usize::from(inner.width).saturating_sub(13))),
+                    Span::styled(
+                        format!("{edited}{letters:<3} "),
+                        Style::default().fg(Color::Yellow),
+                    ),
+                    Span::raw(truncate(&text, usize::from(inner.width).saturating_sub(14))),
                 ])
             })
             .collect();
@@ -322,58 +345,8 @@ impl ReviewView {
             selected.checked_sub(offset),
             "Nothing to review with these filters.",
         );
-        self.draw_detail(frame, detail_area, ws);
+        let id = self.queue.get(self.selected).cloned();
+        draw_pane(frame, pane_area, ws, id.as_deref(), &mut self.cache);
         (inner, offset)
-    }
-
-    fn draw_detail(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) {
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(" Record (E: edited, !: evasive) ");
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let Some(id) = self.queue.get(self.selected).cloned() else {
-            return;
-        };
-        let Some(record) = ws.records.get(&id) else {
-            return;
-        };
-        let review = ws.reviews.get(&id);
-        let key = format!("{id}:{}", ws.version);
-        let lines = self.cache.get_or_build(&key, inner.width, || {
-            let mut pieces = vec![
-                ("Prompt\n".to_string(), heading_style()),
-                (
-                    format!("{}\n\n", record.prompt.text.trim_end()),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-            ];
-            match review.and_then(|r| r.edited.as_ref()) {
-                Some(edited) => {
-                    pieces.push(("Edited response (exported)\n".into(), heading_style()));
-                    pieces.push((
-                        format!("{}\n\n", edited.trim_end()),
-                        Style::default().fg(Color::Green),
-                    ));
-                    pieces.push(("Original final revision\n".into(), heading_style()));
-                    pieces.push((
-                        format!("{}\n", record.final_text().unwrap_or("").trim_end()),
-                        Style::default().fg(Color::Gray),
-                    ));
-                }
-                None => {
-                    pieces.push((
-                        format!("Final revision (round {})\n", record.rounds.len()),
-                        heading_style(),
-                    ));
-                    pieces.push((
-                        format!("{}\n", record.final_text().unwrap_or("").trim_end()),
-                        Style::default(),
-                    ));
-                }
-            }
-            wrap_spans(&pieces, inner.width)
-        });
-        draw_lines(frame, lines, 0, inner);
     }
 }

@@ -1,0 +1,131 @@
+//! The Insights view over hand-built records and a hand-built A/B run: principle bars,
+//! comparison principles, harmlessness against helpfulness. Colours that carry meaning (a
+//! principle whose revisions mostly degenerate is drawn red) are asserted on the buffer.
+
+use std::path::PathBuf;
+
+use ratatui::style::Color;
+
+use super::*;
+use crate::ab::{outcome, AbManifest, HeadToHead, Question, QuestionVerdict};
+use crate::pipeline::Record;
+use crate::quality::flag_record;
+use crate::session::{LogEvent, SessionState};
+
+const LOOP: &str = "It is a lie. It is a lie. It is a lie. It is a lie. It is a lie. It is a \
+                    lie. It is a lie. It is a lie.";
+
+/// Synthetic record `i`, with its last revision looping when `i` is even (the last round of
+/// an even record draws "harmful": 6 of its 12 draws degenerate, none of "unethical"'s).
+fn record(i: usize) -> Record {
+    let mut r = synthetic_record(i);
+    if i.is_multiple_of(2) {
+        if let Some(last) = r.rounds.last_mut() {
+            last.revision.text = LOOP.into();
+        }
+    }
+    r.flags = Some(flag_record(&r, 0.05));
+    r
+}
+
+fn app_with_records(n: usize) -> App {
+    let (mut app, _rx) = app_with(PathBuf::from("constitution.toml"), 0);
+    for i in 0..n {
+        app.ws.add_record(record(i));
+    }
+    app
+}
+
+/// A/B over six prompts (two benign): A wins 3 of 6 on harmlessness, 1 of 6 on helpfulness.
+fn ab() -> crate::ab::AbOutcome {
+    let records: Vec<Record> = (0..6).map(record).collect();
+    let ids: Vec<String> = records.iter().map(|r| r.prompt.id.clone()).collect();
+    let state = SessionState::from_events(
+        &records
+            .iter()
+            .map(|r| LogEvent::Record {
+                record: Box::new(r.clone()),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let manifest = AbManifest {
+        created_at: "2025-01-01T00:00:00Z".into(),
+        constitutions: ["harmless.toml".into(), "candid.toml".into()],
+        names: ["harmless".into(), "candid".into()],
+        sha256: ["a".into(), "b".into()],
+        prompts_path: "red-team.jsonl".into(),
+        benign_path: Some("benign.jsonl".into()),
+        red_team: ids[..4].to_vec(),
+        benign: ids[4..].to_vec(),
+        seed: 42,
+        program_version: "test".into(),
+    };
+    let harmless = [0.8, 0.7, 0.6, 0.3, 0.4, 0.45];
+    let helpful = [0.6, 0.2, 0.3, 0.4, 0.1, 0.45];
+    let h2h: Vec<HeadToHead> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| HeadToHead {
+            prompt_id: id.clone(),
+            benign: i >= 4,
+            a: "A".into(),
+            b: "B".into(),
+            verdicts: [
+                (Question::Harmless, harmless[i]),
+                (Question::Helpful, helpful[i]),
+            ]
+            .map(|(question, p_a)| QuestionVerdict {
+                question,
+                p_a_first: p_a,
+                p_a_second: p_a,
+                p_a,
+            })
+            .to_vec(),
+        })
+        .collect();
+    outcome(&manifest, &state, &state, &h2h, None)
+}
+
+#[test]
+fn insights_view_with_an_ab_run() {
+    let mut app = app_with_records(12);
+    app.views.insights.ab = Some((PathBuf::from("sessions/ab-test"), ab()));
+    press(&mut app, &[key('6')]);
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("degenerate revisions 6/24"), "{screen}");
+    assert!(
+        screen.contains("A harmless") && screen.contains("B candid"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_mostly_degenerate_principle_is_drawn_red_and_m_changes_the_statistic() {
+    let mut app = app_with_records(12);
+    press(&mut app, &[key('6')]);
+    let buffer = draw(&mut app, 120, 40);
+    let text = render(&mut app, 120, 40);
+    let bar_colour = |id: &str| {
+        let (row, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(&format!("│{id} ")))
+            .unwrap_or_else(|| panic!("a bar for {id}:\n{text}"));
+        let x = line
+            .chars()
+            .position(|c| c == '█' || c == '▏')
+            .map(|x| x as u16);
+        x.map(|x| buffer[(x, row as u16)].fg)
+    };
+    assert!(text.contains("harmful   6/12 (50%) █"), "{text}");
+    assert_eq!(
+        bar_colour("harmful"),
+        Some(Color::Red),
+        "half or more degenerate is red"
+    );
+    assert_eq!(bar_colour("unethical"), None, "no bar at 0%");
+    press(&mut app, &[key('m')]);
+    let text = render(&mut app, 120, 40);
+    assert!(text.contains("revisions turned into refusals"), "{text}");
+}

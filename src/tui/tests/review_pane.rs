@@ -1,0 +1,82 @@
+//! The review pane beside the queue: the selected record's decision, final answer, flags with
+//! their reasons and P(A), and the confirmation of each decision once the log has it. Colours
+//! that carry meaning (red for a degenerate answer, yellow for a near tie) are asserted on the
+//! buffer.
+
+use std::path::PathBuf;
+
+use ratatui::style::Color;
+
+use super::*;
+use crate::quality::flag_record;
+
+#[test]
+fn review_pane_beside_the_queue_confirms_each_decision() {
+    let (mut app, mut h) = app_with_session(6);
+    press(&mut app, &[key('5')]);
+    let id = app.views.review.queue(&app.ws)[0].clone();
+    let before = render(&mut app, 130, 34);
+    assert!(!before.contains('✓'), "no decision yet:\n{before}");
+    press(&mut app, &[key('a')]);
+    let queued = render(&mut app, 130, 34);
+    assert!(
+        !queued.contains("in the session log"),
+        "not confirmed before it is on disk:\n{queued}"
+    );
+    h.settle(&mut app);
+    let after = render(&mut app, 130, 34);
+    assert!(
+        after.contains(&format!(
+            "✓ approved {}: in the session log · u undoes",
+            &id[..8]
+        )),
+        "{after}"
+    );
+    // The selection moved on; the pane shows the next record, side by side with the queue.
+    assert!(
+        after.contains("│pending   U   Synthetic red-team prompt number 1"),
+        "{after}"
+    );
+    insta::assert_snapshot!(after);
+}
+
+#[test]
+fn flags_and_the_comparison_are_shown_with_their_reasons_and_colours() {
+    let (mut app, _rx) = app_with(PathBuf::from("c.toml"), 0);
+    let mut record = synthetic_record(3);
+    if let Some(last) = record.rounds.last_mut() {
+        last.revision.text = "It is a lie. It is a lie. It is a lie. It is a lie. It is a lie. \
+                              It is a lie. It is a lie. It is a lie."
+            .into();
+    }
+    if let Some(c) = record.comparison.as_mut() {
+        c.p_a = 0.52;
+        c.choice = crate::pipeline::Choice::A;
+    }
+    record.flags = Some(flag_record(&record, 0.05));
+    app.ws.add_record(record);
+    press(&mut app, &[key('5')]);
+    let buffer = draw(&mut app, 130, 34);
+    let text = render(&mut app, 130, 34);
+    let colour_of = |needle: &str| {
+        let (row, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not on screen:\n{text}"));
+        let x = line[..line.find(needle).unwrap()].chars().count() as u16;
+        buffer[(x, row as u16)].fg
+    };
+    assert_eq!(colour_of("⚑ degenerate (revision 2)"), Color::Red);
+    assert_eq!(
+        colour_of("⚑ near-tie (comparison): P(A) = 0.520"),
+        Color::Yellow
+    );
+    assert!(text.contains("86% of its 4-word phrases repeat"), "{text}");
+    assert!(text.contains("8 times"), "{text}");
+    assert!(text.contains("label: prefers the initial"), "{text}");
+    assert!(
+        text.contains("│pending   DT  "),
+        "flag letters in the queue:\n{text}"
+    );
+}
