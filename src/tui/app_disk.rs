@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::app::App;
 use super::bridge::ExportChoice;
+use super::decision::DecisionNote;
 use super::disk::{DiskDone, DiskJob};
 use super::views::popups::Popup;
 use super::workspace::pending_review;
@@ -17,22 +18,26 @@ impl App {
         let what = if undo { "undo" } else { "review" };
         let session = match self.session.for_writing() {
             Ok(session) => session,
-            Err(why) => {
-                self.notice = format!("{what} not saved: {why}");
-                return;
-            }
+            Err(why) => return self.decision_failed(what, id, why),
         };
         let job = DiskJob::Review {
             session,
-            id,
+            id: id.clone(),
             review,
             undo,
         };
         if self.disk.submit(job) {
             self.reviews_in_flight += 1;
+            self.ws.decision = Some(DecisionNote::Saving { id, undo });
         } else {
-            self.notice = format!("{what} not saved: the disk worker stopped");
+            self.decision_failed(what, id, "the disk worker stopped".into());
         }
+    }
+
+    /// Says in the status line and the review pane that a decision was not saved.
+    fn decision_failed(&mut self, what: &str, id: String, error: String) {
+        self.notice = format!("{what} not saved: {error}");
+        self.ws.decision = Some(DecisionNote::Failed { id, error });
     }
 
     /// Takes back the last review decision, once the previous one is on disk.
@@ -98,13 +103,23 @@ impl App {
             } => {
                 self.reviews_in_flight = self.reviews_in_flight.saturating_sub(1);
                 match (result, undo) {
-                    (Ok(()), false) => self.ws.set_review(&id, review),
+                    (Ok(()), false) => {
+                        let previous = self.ws.reviews.get(&id).cloned();
+                        self.ws.set_review(&id, review.clone());
+                        self.ws.decision = Some(DecisionNote::Saved {
+                            id,
+                            review,
+                            previous,
+                        });
+                    }
                     (Ok(()), true) => {
-                        self.ws.undo_review();
+                        if let Some((id, review)) = self.ws.undo_review() {
+                            self.ws.decision = Some(DecisionNote::Undone { id, review });
+                        }
                         self.notice = "undone".into();
                     }
-                    (Err(e), false) => self.notice = format!("review not saved: {e}"),
-                    (Err(e), true) => self.notice = format!("undo not saved: {e}"),
+                    (Err(e), false) => self.decision_failed("review", id, e),
+                    (Err(e), true) => self.decision_failed("undo", id, e),
                 }
             }
             DiskDone::Export(result) => self.export_finished(result),

@@ -16,6 +16,7 @@ pub mod bench;
 pub mod bench_latency;
 pub mod bridge;
 pub mod confine;
+pub mod decision;
 pub mod disk;
 pub mod event;
 pub mod keymap;

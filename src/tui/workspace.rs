@@ -5,6 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
+use super::decision::DecisionNote;
 use crate::pipeline::{PipelineEvent, Prompt, Record, RecordStatus, Stage};
 use crate::session::{Review, ReviewState};
 
@@ -98,6 +99,8 @@ pub struct Workspace {
     pub reviews: HashMap<String, Review>,
     /// Previous review of a prompt, newest last, for undo.
     pub undo: Vec<(String, Option<Review>)>,
+    /// The last review decision and whether it reached the session log.
+    pub decision: Option<DecisionNote>,
     pub live: HashMap<String, LiveText>,
     /// The record the inspector and comparison views show.
     pub current: Option<String>,

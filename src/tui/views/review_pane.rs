@@ -1,8 +1,10 @@
 //! The review pane beside the queue: everything needed to judge the selected record without
-//! leaving it: its decision, the prompt, the final answer (or the reviewer's edit), each
-//! quality flag with its reason, and the comparison's P(A) with the label it gives. Its bottom
-//! line confirms the last decision once the session log has it (decisions reach the
-//! workspace only after they are on disk), with the key that takes it back.
+//! leaving it. The judgement comes first (its decision, each quality flag with its reason, the
+//! comparison's P(A) with the label it gives), then the prompt and the final answer (or the
+//! reviewer's edit), so that a long answer never pushes the flags and P(A) out of sight: what
+//! does not fit ends in a line saying how much more there is. The bottom line follows the last
+//! decision: on its way to the session log, in it (decisions reach the workspace only once
+//! they are on disk) with the key that takes it back, undone, or not saved and why.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -13,6 +15,7 @@ use ratatui::Frame;
 use crate::pipeline::{Choice, Record};
 use crate::quality::{FlagKind, QualityFlag};
 use crate::session::{Review, ReviewState};
+use crate::tui::decision::NoteTone;
 use crate::tui::widgets::prob_bar::prob_bar;
 use crate::tui::widgets::stream::heading_style;
 use crate::tui::widgets::wrap::{draw_lines, wrap_spans, WrapCache};
@@ -45,24 +48,25 @@ pub fn state_style(state: ReviewState) -> (&'static str, Color) {
     }
 }
 
-/// The confirmation of the last decision saved, e.g. ` ✓ approved 1a2b3c4d: in the session
-/// log · u undoes `.
-fn last_decision(ws: &Workspace) -> Option<Line<'static>> {
-    let (id, _) = ws.undo.last()?;
-    let review = ws.reviews.get(id)?;
-    let (word, colour) = state_style(review.state);
-    let edited = if review.edited.is_some() {
-        ", edited"
-    } else {
-        ""
+/// The pane's titles, longest first: the first that fits is drawn, so the queue's flag letters
+/// stay explained down to a pane 70 columns wide.
+const TITLES: [&str; 3] = [
+    " Record · D degenerate C echo U unchanged 0 empty L cut off ! evasive T tie ",
+    " D degenerate C echo U unchanged 0 empty L cut off ! evasive T tie ",
+    " Record ",
+];
+
+/// The line following the last decision, in the colour of what it says.
+fn decision_line(ws: &Workspace) -> Option<Line<'static>> {
+    let (text, tone) = ws.decision.as_ref()?.line();
+    let style = match tone {
+        NoteTone::Done(state) => Style::default()
+            .fg(state_style(state).1)
+            .add_modifier(Modifier::BOLD),
+        NoteTone::Waiting => Style::default().fg(Color::Yellow),
+        NoteTone::Failed => Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
     };
-    Some(Line::from(Span::styled(
-        format!(
-            " ✓ {word}{edited} {}: in the session log · u undoes ",
-            id.get(..8).unwrap_or(id),
-        ),
-        Style::default().fg(colour).add_modifier(Modifier::BOLD),
-    )))
+    Some(Line::from(Span::styled(format!(" {text} "), style)))
 }
 
 /// Draws the pane for the record `id` (none: an empty pane).
@@ -73,30 +77,51 @@ pub fn draw_pane(
     id: Option<&str>,
     cache: &mut WrapCache,
 ) {
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Record · D degenerate C echo U unchanged 0 empty L cut off ! evasive T tie ");
-    if let Some(line) = last_decision(ws) {
+    let title_room = usize::from(area.width.saturating_sub(2));
+    let title = TITLES
+        .into_iter()
+        .find(|t| t.chars().count() <= title_room)
+        .unwrap_or("");
+    let mut block = Block::default().borders(Borders::ALL).title(title);
+    if let Some(line) = decision_line(ws) {
         block = block.title_bottom(line);
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some((id, record)) = id.and_then(|id| ws.records.get(id).map(|r| (id, r))) else {
+        let none = Line::from(Span::styled(
+            "No record selected.",
+            Style::default().fg(Color::DarkGray),
+        ));
+        draw_lines(frame, &[none], 0, inner);
         return;
     };
     let review = ws.reviews.get(id);
-    let key = format!("{id}:{}", ws.version);
-    let mut lines = cache
-        .get_or_build(&key, inner.width, || {
-            wrap_spans(&text_pieces(record, review), inner.width)
-        })
-        .to_vec();
+    let mut lines = wrap_spans(&judgement_pieces(record, review), inner.width);
     lines.extend(comparison_lines(record, review, inner.width));
+    lines.push(Line::default());
+    let key = format!("{id}:{}", ws.version);
+    let text = cache.get_or_build(&key, inner.width, || {
+        wrap_spans(&text_pieces(record, review), inner.width)
+    });
+    let room = usize::from(inner.height).saturating_sub(lines.len());
+    if text.len() > room && room > 0 {
+        lines.extend(text[..room - 1].iter().cloned());
+        lines.push(Line::from(Span::styled(
+            format!(
+                "… {} more lines · Enter opens the record",
+                text.len() - (room - 1)
+            ),
+            Style::default().fg(Color::DarkGray),
+        )));
+    } else {
+        lines.extend(text.iter().cloned());
+    }
     draw_lines(frame, &lines, 0, inner);
 }
 
-/// Decision, prompt, final answer and flags, as styled pieces to wrap.
-fn text_pieces(record: &Record, review: Option<&Review>) -> Vec<(String, Style)> {
+/// The decision and the quality flags, as styled pieces to wrap.
+fn judgement_pieces(record: &Record, review: Option<&Review>) -> Vec<(String, Style)> {
     let state = review.map_or(ReviewState::Pending, |r| r.state);
     let (word, colour) = state_style(state);
     let decided = if review.is_some_and(|r| r.state != ReviewState::Pending) {
@@ -104,12 +129,34 @@ fn text_pieces(record: &Record, review: Option<&Review>) -> Vec<(String, Style)>
     } else {
         ""
     };
+    let edited = if review.is_some_and(|r| r.edited.is_some()) {
+        " · edited"
+    } else {
+        ""
+    };
     let mut pieces = vec![
         ("Decision: ".to_string(), heading_style()),
         (
-            format!("{word}{decided}\n"),
+            format!("{word}{decided}{edited}\n"),
             Style::default().fg(colour).add_modifier(Modifier::BOLD),
         ),
+        ("Quality flags: ".to_string(), heading_style()),
+    ];
+    let flags = record.flags();
+    if flags.is_empty() {
+        pieces.push(("✓ none\n".into(), Style::default().fg(Color::Green)));
+    } else {
+        pieces.push((format!("{}\n", flags.len()), Style::default()));
+    }
+    for flag in flags {
+        pieces.push(flag_piece(flag));
+    }
+    pieces
+}
+
+/// The prompt and the final answer (the edit first when the reviewer made one).
+fn text_pieces(record: &Record, review: Option<&Review>) -> Vec<(String, Style)> {
+    let mut pieces = vec![
         (format!("Prompt ({})\n", record.prompt.id), heading_style()),
         (
             format!("{}\n\n", record.prompt.text.trim_end()),
@@ -125,10 +172,7 @@ fn text_pieces(record: &Record, review: Option<&Review>) -> Vec<(String, Style)>
                 Style::default().fg(Color::Green),
             ));
             pieces.push(("Original final answer\n".into(), heading_style()));
-            pieces.push((
-                format!("{final_text}\n\n"),
-                Style::default().fg(Color::Gray),
-            ));
+            pieces.push((final_text, Style::default().fg(Color::Gray)));
         }
         None => {
             let title = match record.rounds.len() {
@@ -136,16 +180,8 @@ fn text_pieces(record: &Record, review: Option<&Review>) -> Vec<(String, Style)>
                 n => format!("Final answer (revision {n})\n"),
             };
             pieces.push((title, heading_style()));
-            pieces.push((format!("{final_text}\n\n"), Style::default()));
+            pieces.push((final_text, Style::default()));
         }
-    }
-    let flags = record.flags();
-    pieces.push(("Quality flags\n".into(), heading_style()));
-    if flags.is_empty() {
-        pieces.push(("✓ none\n".into(), Style::default().fg(Color::Green)));
-    }
-    for flag in flags {
-        pieces.push(flag_piece(flag));
     }
     pieces
 }
@@ -157,13 +193,14 @@ fn flag_piece(flag: &QualityFlag) -> (String, Style) {
     )
 }
 
-/// P(A) as a bar, what A and B are, and the label (flipped by the reviewer, or not).
+/// P(A) in figures and as a bar, what A and B are, and the label (flipped by the reviewer, or
+/// not).
 fn comparison_lines(record: &Record, review: Option<&Review>, width: u16) -> Vec<Line<'static>> {
     let Some(c) = &record.comparison else {
-        return vec![Line::from(Span::styled(
-            "No comparison.",
-            Style::default().fg(Color::DarkGray),
-        ))];
+        return vec![Line::from(vec![
+            Span::styled("Comparison: ", heading_style()),
+            Span::styled("none", Style::default().fg(Color::DarkGray)),
+        ])];
     };
     let flipped = review.is_some_and(|r| r.flipped);
     let preferred = match (c.choice, flipped) {
@@ -171,8 +208,14 @@ fn comparison_lines(record: &Record, review: Option<&Review>, width: u16) -> Vec
         _ => &c.b_source,
     };
     vec![
-        Line::from(Span::styled("Comparison", heading_style())),
-        Line::from(format!("A: {}   B: {}", c.a_source, c.b_source)),
+        Line::from(vec![
+            Span::styled("Comparison: ", heading_style()),
+            Span::styled(
+                format!("P(A) = {:.2}", c.p_a),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!(" · A {}, B {}", c.a_source, c.b_source)),
+        ]),
         prob_bar(c.p_a, width.saturating_sub(12).min(40)),
         Line::from(Span::styled(
             format!(
