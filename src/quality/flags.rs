@@ -221,7 +221,12 @@ pub fn flag_record(record: &Record, tie_margin: f64) -> Vec<QualityFlag> {
         }
         let distance = (comparison.p_a - 0.5).abs();
         if distance < tie_margin {
-            let why = format!("P(A) = {:.3}, within {tie_margin} of a tie", comparison.p_a);
+            // The margin is written in the constitution as an f32: shown as written (0.05),
+            // not as the f64 it widens to (0.05000000074505806).
+            let why = format!(
+                "P(A) = {:.3}, within {} of a tie",
+                comparison.p_a, tie_margin as f32
+            );
             flags.push(QualityFlag::new(FlagKind::NearTie, Site::Comparison, why));
         }
     }

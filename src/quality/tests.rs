@@ -192,6 +192,18 @@ fn a_near_tie_depends_on_the_margin() {
 }
 
 #[test]
+fn a_near_tie_states_the_margin_as_the_constitution_writes_it() {
+    let mut r = record("q", FLUENT, vec![round("harm", "Fine.", answer(FLUENT_2))]);
+    r.comparison = Some(comparison("initial", "revision", 0.472));
+    // The pipeline widens the constitution's f32 margin to f64.
+    let margin = f64::from(crate::constitution::ComparisonSettings::default().tie_margin);
+    assert_eq!(
+        flag_record(&r, margin)[0].reason,
+        "P(A) = 0.472, within 0.05 of a tie"
+    );
+}
+
+#[test]
 fn two_samples_candidates_are_judged_from_their_text() {
     let mut r = record("q", FLUENT, vec![]);
     let mut c = comparison("sample-1", "sample-2", 0.9);
