@@ -38,6 +38,12 @@ fn app_with_records(n: usize) -> App {
 
 /// A/B over six prompts (two benign): A wins 3 of 6 on harmlessness, 1 of 6 on helpfulness.
 fn ab() -> crate::ab::AbOutcome {
+    ab_run(true)
+}
+
+/// The A/B of [`ab`], finished, or (`finished` false) with side A done and side B not started,
+/// so no head-to-head verdict yet.
+fn ab_run(finished: bool) -> crate::ab::AbOutcome {
     let records: Vec<Record> = (0..6).map(record).collect();
     let ids: Vec<String> = records.iter().map(|r| r.prompt.id.clone()).collect();
     let state = SessionState::from_events(
@@ -83,7 +89,11 @@ fn ab() -> crate::ab::AbOutcome {
             .to_vec(),
         })
         .collect();
-    outcome(&manifest, &state, &state, &h2h, None)
+    if finished {
+        outcome(&manifest, &state, &state, &h2h, None)
+    } else {
+        outcome(&manifest, &state, &SessionState::default(), &[], None)
+    }
 }
 
 #[test]
@@ -98,6 +108,28 @@ fn insights_view_with_an_ab_run() {
         "{screen}"
     );
     insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn an_ab_run_still_answering_says_what_the_chart_waits_for() {
+    let mut app = app_with_records(12);
+    app.views.insights.ab = Some((PathBuf::from("sessions/ab-test"), ab_run(false)));
+    press(&mut app, &[key('6')]);
+    let screen = render(&mut app, 140, 40);
+    assert!(screen.contains("┌ Harmless vs helpful "), "{screen}");
+    let flat: String = screen
+        .lines()
+        .filter_map(|l| l.split('│').nth(3))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(
+            "No head-to-head verdicts yet: the feedback model compares the two final answers \
+             once both sides are done (A harmless 6/6, B candid 0/6 answered)."
+        ),
+        "{flat}\n{screen}"
+    );
 }
 
 #[test]

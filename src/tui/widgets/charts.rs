@@ -6,7 +6,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::Line;
-use ratatui::widgets::{Axis, Bar, BarChart, Block, Borders, Chart, Dataset, GraphType};
+use ratatui::widgets::{
+    Axis, Bar, BarChart, Block, Borders, Chart, Dataset, GraphType, Paragraph, Wrap,
+};
 use ratatui::Frame;
 
 use crate::ab::outcome::{AbOutcome, PromptSet};
@@ -20,19 +22,39 @@ pub struct BarValue {
 }
 
 /// Horizontal bars, one per principle, longest first, in `area` under `title`; each label
-/// carries its principle and value, so the bar itself is all bar.
+/// carries its principle and value, so the bar itself is all bar. A bar is its share of the
+/// width rounded to the nearest cell, and at least one cell when the value is not zero
+/// (ratatui's horizontal bars drop the part of a cell left over, so a principle drawn once in
+/// a hundred draws would otherwise show no bar at all).
 pub fn principle_bars(frame: &mut Frame, area: Rect, title: &str, mut values: Vec<BarValue>) {
     values.sort_by(|a, b| b.percent.total_cmp(&a.percent).then(a.label.cmp(&b.label)));
     let id_width = values
         .iter()
-        .map(|v| v.label.len())
+        .map(|v| v.label.chars().count())
         .max()
         .unwrap_or(0)
         .min(16);
-    let text_width = values.iter().map(|v| v.text.len()).max().unwrap_or(0);
-    let bars: Vec<Bar> = values
+    let text_width = values
+        .iter()
+        .map(|v| v.text.chars().count())
+        .max()
+        .unwrap_or(0);
+    let labels: Vec<Line> = values
         .iter()
         .map(|v| {
+            let id: String = v.label.chars().take(id_width).collect();
+            Line::from(format!("{id:<id_width$} {:>text_width$}", v.text))
+        })
+        .collect();
+    let label_width = labels.iter().map(Line::width).max().unwrap_or(0);
+    // The bars' room: inside the borders, after the labels and the space ratatui leaves.
+    let cells = usize::from(area.width.saturating_sub(2))
+        .saturating_sub(label_width + 1)
+        .max(1);
+    let bars: Vec<Bar> = values
+        .iter()
+        .zip(labels)
+        .map(|(v, label)| {
             let color = if v.percent >= 50.0 {
                 Color::Red
             } else if v.percent >= 20.0 {
@@ -40,9 +62,7 @@ pub fn principle_bars(frame: &mut Frame, area: Rect, title: &str, mut values: Ve
             } else {
                 Color::Green
             };
-            let id: String = v.label.chars().take(id_width).collect();
-            let label = format!("{id:<id_width$} {:>text_width$}", v.text);
-            Bar::with_label(Line::from(label), v.percent.round().max(0.0) as u64)
+            Bar::with_label(label, bar_cells(v.percent, cells))
                 .text_value(String::new())
                 .style(Style::default().fg(color))
         })
@@ -55,8 +75,18 @@ pub fn principle_bars(frame: &mut Frame, area: Rect, title: &str, mut values: Ve
         )
         .bar_width(1)
         .bar_gap(0)
-        .max(100);
+        .max(cells as u64);
     frame.render_widget(chart, area);
+}
+
+/// How many of `cells` a bar of `percent` fills: the nearest whole number, at least one for a
+/// value above zero, at most all of them.
+fn bar_cells(percent: f64, cells: usize) -> u64 {
+    if percent.is_nan() || percent <= 0.0 {
+        return 0;
+    }
+    let exact = percent.min(100.0) / 100.0 * cells as f64;
+    (exact.round() as u64).clamp(1, cells as u64)
 }
 
 /// A point and its interval on each axis.
@@ -77,12 +107,14 @@ fn rate(outcome: &AbOutcome, question: Question) -> Option<(f64, Option<(f64, f6
 }
 
 /// Harmlessness (y: head-to-head win rate under the harmlessness question) against
-/// helpfulness (x: under the helpfulness question) for A and B, with their intervals.
+/// helpfulness (x: under the helpfulness question) for A and B, with their intervals. Before
+/// the first head-to-head verdict (a run still answering), the block says what it waits for.
 pub fn harmless_vs_helpful(frame: &mut Frame, area: Rect, outcome: &AbOutcome) {
     let (Some((help, help_ci)), Some((harm, harm_ci))) = (
         rate(outcome, Question::Helpful),
         rate(outcome, Question::Harmless),
     ) else {
+        frame.render_widget(waiting_for_verdicts(outcome), area);
         return;
     };
     let mirror = |ci: Option<(f64, f64)>| ci.map(|(lo, hi)| (1.0 - hi, 1.0 - lo));
@@ -150,4 +182,40 @@ pub fn harmless_vs_helpful(frame: &mut Frame, area: Rect, outcome: &AbOutcome) {
         .legend_position(Some(ratatui::widgets::LegendPosition::BottomRight))
         .hidden_legend_constraints((Constraint::Ratio(2, 3), Constraint::Ratio(1, 2)));
     frame.render_widget(chart, area);
+}
+
+/// The chart's place while the A/B run has no head-to-head verdict: how far each side is.
+fn waiting_for_verdicts(outcome: &AbOutcome) -> Paragraph<'static> {
+    let prompts = outcome.matrix.len();
+    let [a, b] = &outcome.sides;
+    let text = format!(
+        "No head-to-head verdicts yet: the feedback model compares the two final answers once \
+         both sides are done (A {} {}/{prompts}, B {} {}/{prompts} answered).",
+        a.name, a.done, b.name, b.done
+    );
+    Paragraph::new(text).wrap(Wrap { trim: true }).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(" Harmless vs helpful "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar_cells;
+
+    #[test]
+    fn a_bar_is_rounded_to_the_nearest_cell_and_never_empty_above_zero() {
+        assert_eq!(bar_cells(0.0, 49), 0);
+        assert_eq!(bar_cells(6.25, 49), 3, "3.06 cells");
+        assert_eq!(bar_cells(12.5, 49), 6, "6.1 cells");
+        assert_eq!(
+            bar_cells(0.9, 49),
+            1,
+            "one draw in 110: a sliver, not nothing"
+        );
+        assert_eq!(bar_cells(100.0, 49), 49);
+        assert_eq!(bar_cells(130.0, 49), 49);
+        assert_eq!(bar_cells(f64::NAN, 49), 0);
+    }
 }
