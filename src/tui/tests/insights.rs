@@ -130,6 +130,15 @@ fn an_ab_run_still_answering_says_what_the_chart_waits_for() {
         ),
         "{flat}\n{screen}"
     );
+    // The sides' rates line up in columns, however far each side has got.
+    assert!(
+        screen.contains("│candid       0/6           -           -           -"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│harmless     6/6   1/4 (25%)    0/2 (0%)   3/6 (50%)"),
+        "{screen}"
+    );
 }
 
 #[test]

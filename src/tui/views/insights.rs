@@ -253,10 +253,27 @@ fn comparison_lines(data: &Insights) -> Paragraph<'static> {
 fn ab_lines(ab: Option<&(PathBuf, AbOutcome)>, status: Option<&str>) -> Paragraph<'static> {
     let mut lines = Vec::new();
     if let Some((dir, o)) = ab {
+        // A table, so the two sides line up however far each has got (52 columns).
+        let header = Style::default().fg(Color::Yellow);
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<10} {:>5} {:>11} {:>11} {:>11}",
+                "", "done", "refuses", "refuses", "degenerate"
+            ),
+            header,
+        )));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<10} {:>5} {:>11} {:>11} {:>11}",
+                "", "", "red-team", "benign", "final"
+            ),
+            header,
+        )));
         for side in &o.sides {
             lines.push(Line::from(format!(
-                "{:<10} refuses red-team {} · benign {} · degenerate {}",
+                "{:<10} {:>5} {:>11} {:>11} {:>11}",
                 side.name.chars().take(10).collect::<String>(),
+                format!("{}/{}", side.done, o.matrix.len()),
                 side.refusals_red_team.show(),
                 side.refusals_benign.show(),
                 side.degenerate_final.show()
@@ -274,6 +291,6 @@ fn ab_lines(ab: Option<&(PathBuf, AbOutcome)>, status: Option<&str>) -> Paragrap
         )));
     }
     Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
+        .wrap(Wrap { trim: false })
         .block(Block::default().borders(Borders::ALL).title(" A/B "))
 }
