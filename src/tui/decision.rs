@@ -69,8 +69,16 @@ impl DecisionNote {
     }
 }
 
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+/// A prompt id as the note names it: a hash id (prompts listed without one) by its first 8
+/// digits, a written id such as `rt-violence-01` whole (its first 8 characters, `rt-viole`,
+/// would not say which prompt), cut at 24 characters.
+fn short(id: &str) -> String {
+    let hash = id.len() > 8 && id.chars().all(|c| c.is_ascii_hexdigit());
+    let keep = if hash { 8 } else { 24 };
+    match id.char_indices().nth(keep) {
+        Some((end, _)) => format!("{}{}", &id[..end], if hash { "" } else { "…" }),
+        None => id.to_string(),
+    }
 }
 
 fn state_word(state: ReviewState) -> &'static str {
@@ -169,6 +177,16 @@ mod tests {
                 "↶ undone: 01234567 is pending again (in the session log)".to_string(),
                 NoteTone::Done(ReviewState::Pending)
             )
+        );
+        let written = DecisionNote::Saved {
+            id: "rt-violence-01".into(),
+            review: review(ReviewState::Rejected, None, false),
+            previous: None,
+        };
+        assert_eq!(
+            written.line().0,
+            "✓ rejected rt-violence-01: in the session log · u undoes",
+            "a written id is named whole"
         );
         let failed = DecisionNote::Failed {
             id: "ab".into(),
