@@ -160,3 +160,21 @@ fn flags_and_the_comparison_are_shown_with_their_reasons_and_colours() {
         "flag letters in the queue:\n{text}"
     );
 }
+
+#[test]
+fn p_a_just_under_a_half_reads_under_a_half_beside_its_label() {
+    let (mut app, _rx) = app_with(PathBuf::from("c.toml"), 0);
+    let mut record = synthetic_record(1);
+    if let Some(c) = record.comparison.as_mut() {
+        c.p_a = 0.499;
+        c.choice = crate::pipeline::Choice::B;
+    }
+    app.ws.add_record(record);
+    press(&mut app, &[key('5')]);
+    let text = render(&mut app, 130, 34);
+    assert!(
+        text.contains("Comparison: P(A) = 0.499 · A initial, B revision"),
+        "{text}"
+    );
+    assert!(text.contains("label: prefers the revision"), "{text}");
+}

@@ -211,7 +211,9 @@ fn comparison_lines(record: &Record, review: Option<&Review>, width: u16) -> Vec
         Line::from(vec![
             Span::styled("Comparison: ", heading_style()),
             Span::styled(
-                format!("P(A) = {:.2}", c.p_a),
+                // Three digits, as the near-tie flag gives it: at two, 0.499 would read 0.50
+                // beside a label preferring B.
+                format!("P(A) = {:.3}", c.p_a),
                 Style::default().add_modifier(Modifier::BOLD),
             ),
             Span::raw(format!(" · A {}, B {}", c.a_source, c.b_source)),
