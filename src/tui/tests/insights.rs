@@ -170,3 +170,66 @@ fn a_mostly_degenerate_principle_is_drawn_red_and_m_changes_the_statistic() {
     let text = render(&mut app, 120, 40);
     assert!(text.contains("revisions turned into refusals"), "{text}");
 }
+
+#[test]
+fn principles_that_do_not_fit_are_counted_and_the_most_biased_comparison_comes_first() {
+    use crate::pipeline::PrincipleVerdict;
+    let (mut app, _rx) = app_with(PathBuf::from("constitution.toml"), 0);
+    let verdict = |id: String, forward: f64, swapped: f64| PrincipleVerdict {
+        principle_id: id,
+        question: "Which is better?".into(),
+        p_a_forward: forward,
+        p_a_swapped: Some(swapped),
+        p_a: (forward + 1.0 - swapped) / 2.0,
+        reasoning: None,
+    };
+    let mut critique_ids = vec!["harmful".to_string(), "unethical".to_string()];
+    for i in 0..12 {
+        let mut r = record(i);
+        let id = format!("principle-{i:02}");
+        r.rounds[0].principle_id = id.clone();
+        critique_ids.push(id);
+        if let Some(c) = r.comparison.as_mut() {
+            // Fourteen even-handed principles and one that favours whatever is shown first.
+            c.verdicts = (0..14)
+                .map(|k| verdict(format!("cmp-{k:02}"), 0.55, 0.45))
+                .chain([verdict("first-shown".into(), 0.9, 0.1)])
+                .collect();
+        }
+        app.ws.add_record(r);
+    }
+    press(&mut app, &[key('6')]);
+    let screen = render(&mut app, 140, 30);
+    let shown = |id: &String| screen.contains(&format!("│{id} "));
+    let hidden_bars = critique_ids.iter().filter(|id| !shown(id)).count();
+    assert!(
+        hidden_bars > 0,
+        "the test wants more bars than rows:\n{screen}"
+    );
+    assert!(
+        screen.contains(&format!("… {hidden_bars} more, lower")),
+        "{hidden_bars} bars not shown and not counted:\n{screen}"
+    );
+    let comparison_ids: Vec<String> = (0..14)
+        .map(|k| format!("cmp-{k:02}"))
+        .chain(["first-shown".to_string()])
+        .collect();
+    let hidden_rows = comparison_ids.iter().filter(|id| !shown(id)).count();
+    assert!(
+        hidden_rows > 0,
+        "the test wants more rows than fit:\n{screen}"
+    );
+    assert!(
+        screen.contains(&format!("… {hidden_rows} more, less biased")),
+        "{hidden_rows} comparison principles not shown and not counted:\n{screen}"
+    );
+    let first_row = screen
+        .lines()
+        .skip_while(|l| !l.contains("comparison         asked"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        first_row.contains("│first-shown ") && first_row.contains("  biased"),
+        "{first_row}\n{screen}"
+    );
+}

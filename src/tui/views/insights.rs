@@ -17,7 +17,7 @@ use super::popups::InputPurpose;
 use super::Command;
 use crate::ab::AbOutcome;
 use crate::insights::report::with_interval;
-use crate::insights::{insights, CritiqueStats, Insights, Item, Proportion};
+use crate::insights::{insights, ComparisonStats, CritiqueStats, Insights, Item, Proportion};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::charts::{harmless_vs_helpful, principle_bars, BarValue};
 use crate::tui::workspace::Workspace;
@@ -121,10 +121,14 @@ impl InsightsView {
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) {
         let metric = self.metric;
         let data = self.insights(ws).clone();
+        // The comparison principles get the rows they need (a constitution has a dozen or
+        // more), up to half of what the summary leaves; the A/B box beside them needs 8.
+        let wanted = data.comparison.len().max(1) as u16 + 3;
+        let half = area.height.saturating_sub(5) / 2;
         let [top, middle, bottom] = Layout::vertical([
             Constraint::Length(5),
             Constraint::Min(8),
-            Constraint::Length(8),
+            Constraint::Length(wanted.clamp(8, half.max(8))),
         ])
         .areas(area);
         frame.render_widget(summary(&data), top);
@@ -158,7 +162,7 @@ impl InsightsView {
         let [cmp, ab] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(bottom);
-        frame.render_widget(comparison_lines(&data), cmp);
+        frame.render_widget(comparison_lines(&data, cmp.height), cmp);
         frame.render_widget(ab_lines(self.ab.as_ref(), self.ab_status.as_deref()), ab);
     }
 }
@@ -203,7 +207,9 @@ fn summary(data: &Insights) -> Paragraph<'static> {
     )
 }
 
-fn comparison_lines(data: &Insights) -> Paragraph<'static> {
+/// The comparison principles, most position-biased first, in a box `height` rows high; those
+/// that do not fit are counted in the last line.
+fn comparison_lines(data: &Insights, height: u16) -> Paragraph<'static> {
     let mut lines = vec![Line::from(Span::styled(
         format!(
             "{:<18} {:>5} {:>9} {:>7} {:>9} {:>9}",
@@ -215,7 +221,24 @@ fn comparison_lines(data: &Insights) -> Paragraph<'static> {
         p.rate()
             .map_or("-".into(), |r| format!("{:.0}%", r * 100.0))
     };
-    for c in &data.comparison {
+    let bias = |c: &&ComparisonStats| c.first_slot.value().map(|v| (v - 0.5).abs());
+    let mut rows: Vec<&ComparisonStats> = data.comparison.iter().collect();
+    rows.sort_by(|a, b| {
+        let (x, y) = (bias(a), bias(b));
+        y.partial_cmp(&x)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(b.asked.cmp(&a.asked))
+            .then(a.id.cmp(&b.id))
+    });
+    // Inside the borders, under the header.
+    let room = usize::from(height.saturating_sub(3));
+    let hidden = if rows.len() > room {
+        rows.len() - room.saturating_sub(1)
+    } else {
+        0
+    };
+    rows.truncate(rows.len() - hidden);
+    for c in rows {
         let first = c
             .first_slot
             .value()
@@ -235,9 +258,15 @@ fn comparison_lines(data: &Insights) -> Paragraph<'static> {
                 rate(&c.order_flips),
                 rate(&c.ensemble),
                 rate(&c.reviewer),
-                if biased { "  position bias" } else { "" }
+                if biased { "  biased" } else { "" }
             ),
             style,
+        )));
+    }
+    if hidden > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("… {hidden} more, less biased (`cai report` lists every one)"),
+            Style::default().fg(Color::DarkGray),
         )));
     }
     if data.comparison.is_empty() {
@@ -246,7 +275,7 @@ fn comparison_lines(data: &Insights) -> Paragraph<'static> {
     Paragraph::new(lines).block(
         Block::default()
             .borders(Borders::ALL)
-            .title(" Comparison principles "),
+            .title(" Comparison principles, most position-biased first "),
     )
 }
 

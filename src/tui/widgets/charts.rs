@@ -28,6 +28,14 @@ pub struct BarValue {
 /// a hundred draws would otherwise show no bar at all).
 pub fn principle_bars(frame: &mut Frame, area: Rect, title: &str, mut values: Vec<BarValue>) {
     values.sort_by(|a, b| b.percent.total_cmp(&a.percent).then(a.label.cmp(&b.label)));
+    // Bars that do not fit are counted in the last row rather than dropped without a word.
+    let rows = usize::from(area.height.saturating_sub(2));
+    let hidden = if values.len() > rows {
+        values.len() - rows.saturating_sub(1)
+    } else {
+        0
+    };
+    values.truncate(values.len() - hidden);
     let id_width = values
         .iter()
         .map(|v| v.label.chars().count())
@@ -46,12 +54,18 @@ pub fn principle_bars(frame: &mut Frame, area: Rect, title: &str, mut values: Ve
             Line::from(format!("{id:<id_width$} {:>text_width$}", v.text))
         })
         .collect();
-    let label_width = labels.iter().map(Line::width).max().unwrap_or(0);
+    let more = (hidden > 0).then(|| Line::from(format!("… {hidden} more, lower")));
+    let label_width = labels
+        .iter()
+        .chain(&more)
+        .map(Line::width)
+        .max()
+        .unwrap_or(0);
     // The bars' room: inside the borders, after the labels and the space ratatui leaves.
     let cells = usize::from(area.width.saturating_sub(2))
         .saturating_sub(label_width + 1)
         .max(1);
-    let bars: Vec<Bar> = values
+    let mut bars: Vec<Bar> = values
         .iter()
         .zip(labels)
         .map(|(v, label)| {
@@ -67,6 +81,12 @@ pub fn principle_bars(frame: &mut Frame, area: Rect, title: &str, mut values: Ve
                 .style(Style::default().fg(color))
         })
         .collect();
+    if let Some(more) = more {
+        bars.push(
+            Bar::with_label(more.style(Style::default().fg(Color::DarkGray)), 0)
+                .text_value(String::new()),
+        );
+    }
     let chart = BarChart::horizontal(bars)
         .block(
             Block::default()
