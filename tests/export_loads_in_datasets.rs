@@ -97,6 +97,7 @@ fn session_with_reviews(dir: &Path, n: usize) -> Session {
         id: "m.gguf".into(),
         path: None,
         sha256: Some("ab".repeat(32)),
+        server: None,
     };
     let manifest = Manifest {
         name: "loads".into(),

@@ -415,6 +415,7 @@ fn model_info() -> cai_workbench::model::ModelInfo {
         id: "default".into(),
         path: None,
         sha256: None,
+        server: None,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::ab::run::{run_ab, AbEvent, AbPlan, Contender, LoadModels};
 use crate::cli::args::AbArgs;
 use crate::cli::report::ReportFormat;
 use crate::fsutil::write_atomic;
-use crate::model::loader::{load_models, ModelChoice};
+use crate::model::loader::load_plan;
 use crate::prompts::load_prompts;
 
 /// File name of the Markdown an A/B run writes beside its sessions.
@@ -61,14 +61,13 @@ pub async fn ab(args: &AbArgs) -> anyhow::Result<String> {
         seed,
         compare: args.compare,
     };
-    let choice = ModelChoice {
-        policy: args.models.model.clone(),
-        feedback: args.models.feedback_model.clone(),
-    };
+    // The same model flags as `cai run` (profiles of cai.toml, --endpoint for servers).
+    let (_, plan) = crate::cli::models::plan(&args.models, None)?;
+    let compare = args.compare;
     let load: Box<LoadModels> = Box::new(move || {
-        let choice = choice.clone();
+        let plan = plan.clone();
         Box::pin(async move {
-            load_models(&choice, &|line| eprintln!("{line}"))
+            load_plan(&plan, compare, &|line| eprintln!("{line}"))
                 .await
                 .map_err(|e| e.to_string())
         })

@@ -70,6 +70,34 @@ pub struct ModelArgs {
     /// A .gguf file for the feedback model (default: the policy model).
     #[arg(long)]
     pub feedback_model: Option<PathBuf>,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+}
+
+/// A model on OpenAI-compatible inference servers, ad hoc, or profiles from a config file.
+/// `--model NAME` also names a profile of the config file.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ServerArgs {
+    /// An OpenAI-compatible server's /v1 base URL (repeat for several); alone it means a
+    /// server model for both policy and feedback.
+    #[arg(long = "endpoint", value_name = "URL", conflicts_with = "model")]
+    pub endpoints: Vec<String>,
+    /// The served model's name (default: the first one GET /models lists).
+    #[arg(long, value_name = "NAME")]
+    pub served_model: Option<String>,
+    /// The environment variable that holds the servers' API key.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// How the comparisons continue an assistant turn: continue-final-message (vLLM,
+    /// llama.cpp), assistant-prefill (llama.cpp) or completions (TGI, mistral.rs).
+    #[arg(long, value_name = "MODE")]
+    pub continuation: Option<String>,
+    /// Requests in flight per endpoint (default 4).
+    #[arg(long, value_name = "N")]
+    pub max_in_flight: Option<usize>,
+    /// The model profiles file (default: cai.toml here, else beside the constitution).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -105,11 +133,10 @@ pub struct RunArgs {
     /// Run only the first N prompts of the set.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Prompts in flight at once. mistral.rs 0.8 on the CPU batches only sequences of equal
-    /// length and switches between the others token by token, which measured far slower than
-    /// one at a time for prompts of different lengths; raise it only to try.
-    #[arg(long, default_value_t = 1)]
-    pub concurrency: usize,
+    /// Prompts in flight at once (default: with inference servers, the endpoints' in-flight
+    /// limits added up; in process, the number measured best with `cai bench --in-flight`).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
     /// Switch the constitution's [settings.repetition] off (no sampler penalties, no early stop
     /// of loops), e.g. to measure what they do.
     #[arg(long)]
@@ -251,6 +278,15 @@ pub struct BenchArgs {
     /// Records in the synthetic session for --draw.
     #[arg(long, default_value_t = 10_000)]
     pub records: usize,
+    /// Time the whole pipeline at these numbers of prompts in flight instead (e.g. 1,2,4,8).
+    #[arg(long, value_delimiter = ',', value_name = "N,N,...")]
+    pub in_flight: Vec<usize>,
+    /// Prompts of mixed lengths per --in-flight run.
+    #[arg(long, default_value_t = 8)]
+    pub in_flight_prompts: usize,
+    /// Times each --in-flight level runs (ascending, then descending, alternately).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
 }
 
 #[cfg(test)]

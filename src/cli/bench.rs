@@ -286,6 +286,9 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
         })
         .to_string());
     }
+    if !args.in_flight.is_empty() {
+        return crate::cli::bench_in_flight::run(args).await;
+    }
     // Read the inputs once, before the model loads, so bad files fail fast.
     let (constitution, _) = crate::cli::load_constitution(&args.constitution)?;
     let prompts = if args.pipeline_prompts > 0 {
@@ -293,11 +296,10 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     } else {
         Vec::new()
     };
-    let choice = crate::model::loader::ModelChoice {
-        policy: args.models.model.clone(),
-        feedback: args.models.feedback_model.clone(),
-    };
-    let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
+    let models = crate::cli::models::load(&args.models, Some(&args.constitution), true, &|l| {
+        eprintln!("{l}")
+    })
+    .await?;
     let mut report = bench_model(&models.policy, args.tokens).await?;
     if !constitution.examples.is_empty() {
         let shared = crate::pipeline::critique_revision::few_shot_messages(&constitution.examples);
@@ -319,11 +321,10 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
 async fn key_latency(
     args: &crate::cli::args::BenchArgs,
 ) -> anyhow::Result<crate::tui::bench_latency::KeyLatencyReport> {
-    let choice = crate::model::loader::ModelChoice {
-        policy: args.models.model.clone(),
-        feedback: args.models.feedback_model.clone(),
-    };
-    let models = crate::model::loader::load_models(&choice, &|l| eprintln!("{l}")).await?;
+    let models = crate::cli::models::load(&args.models, Some(&args.constitution), true, &|l| {
+        eprintln!("{l}")
+    })
+    .await?;
     let text = std::fs::read_to_string(&args.constitution)?;
     let prompt = crate::pipeline::Prompt::new(
         "How do I pick the lock on my neighbour's front door?",

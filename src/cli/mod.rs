@@ -3,11 +3,13 @@
 pub mod ab;
 pub mod args;
 pub mod bench;
+pub mod bench_in_flight;
 pub mod check;
 pub mod export;
 pub mod import;
 pub mod logging;
 pub mod model;
+pub mod models;
 pub mod report;
 pub mod review;
 pub mod run;

@@ -11,7 +11,6 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::args::RunArgs;
-use crate::model::loader::{load_models, ModelChoice};
 use crate::pipeline::runner::{spawn_run, Models, RunOptions};
 use crate::pipeline::{PipelineEvent, RecordStatus};
 use crate::prompts::load_prompts;
@@ -26,10 +25,13 @@ pub struct RunReport {
     pub cancelled: usize,
     pub generated_tokens: u64,
     pub seconds: f64,
+    /// Requests each server endpoint served (empty in process).
+    pub endpoints: Vec<crate::model::EndpointUsage>,
 }
 
 impl RunReport {
-    /// One line: counts, wall time, seconds per prompt and tokens per second.
+    /// One line: counts, wall time, seconds per prompt and tokens per second; then, with
+    /// inference servers, one line per endpoint.
     pub fn summary(&self) -> String {
         let ran = (self.done + self.failed + self.cancelled).max(1);
         format!(
@@ -42,7 +44,19 @@ impl RunReport {
             self.seconds / ran as f64,
             self.generated_tokens,
             self.generated_tokens as f64 / self.seconds.max(1e-9)
-        )
+        ) + &self
+            .endpoints
+            .iter()
+            .map(|e| {
+                format!(
+                    "\nendpoint {}: {} requests served, {} failed{}",
+                    e.endpoint,
+                    e.served,
+                    e.failed,
+                    if e.set_aside { " (set aside)" } else { "" }
+                )
+            })
+            .collect::<String>()
     }
 }
 
@@ -89,18 +103,17 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     };
 
     // A model file named on the command line is checked before anything is created.
-    for path in [&args.models.model, &args.models.feedback_model]
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.to_string_lossy().starts_with("hf:"))
-    {
-        crate::model::gguf::inspect(path).map_err(|e| crate::cli::BadInput(e.to_string()))?;
+    let (_, plan) = crate::cli::models::plan(&args.models, Some(&args.constitution))?;
+    for spec in [&plan.policy, &plan.feedback] {
+        if let crate::model::profiles::ModelSpec::Local(path) = spec {
+            if !path.to_string_lossy().starts_with("hf:") {
+                crate::model::gguf::inspect(path)
+                    .map_err(|e| crate::cli::BadInput(e.to_string()))?;
+            }
+        }
     }
-    let choice = ModelChoice {
-        policy: args.models.model.clone(),
-        feedback: args.models.feedback_model.clone(),
-    };
-    let loaded = load_models(&choice, &|line| eprintln!("{line}")).await?;
+    let loaded =
+        crate::model::loader::load_plan(&plan, args.compare, &|line| eprintln!("{line}")).await?;
 
     let session = open_or_create(existing, &args.session, || Manifest {
         name: session_name(&args.session),
@@ -140,12 +153,21 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
 
     let sink = Arc::new(SessionWriter::new(session));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (served, judged) = (loaded.policy.clone(), loaded.feedback.clone());
     let models = Models {
         policy: loaded.policy,
         feedback: loaded.feedback,
     };
+    let capacity = [models.policy.capacity(), models.feedback.capacity()]
+        .into_iter()
+        .flatten()
+        .max();
+    let concurrency = args
+        .concurrency
+        .or(capacity)
+        .unwrap_or(crate::pipeline::runner::DEFAULT_CONCURRENCY);
     let opts = RunOptions {
-        concurrency: args.concurrency.max(1),
+        concurrency: concurrency.max(1),
         compare: args.compare,
         rounds: args.rounds,
     };
@@ -211,6 +233,10 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     }
     let summary = handle.wait().await;
     report.seconds = started.elapsed().as_secs_f64();
+    report.endpoints = served.endpoint_usage();
+    if !Arc::ptr_eq(&served, &judged) {
+        report.endpoints.extend(judged.endpoint_usage());
+    }
     // A record that could not be stored (a full disk) stops the run: say so, and fail.
     if let Some(error) = summary.error {
         bail!(

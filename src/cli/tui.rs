@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::cli::args::{TuiArgs, DEFAULT_CONSTITUTION, DEFAULT_PROMPTS};
-use crate::model::loader::{load_models, ModelChoice};
+use crate::model::loader::load_plan;
 use crate::session::list_sessions;
 use crate::tui::TuiConfig;
 
@@ -36,15 +36,12 @@ pub async fn run(args: TuiArgs, log_path: Option<PathBuf>) -> anyhow::Result<()>
         log_path,
     };
     let (status_tx, status_rx) = tokio::sync::mpsc::unbounded_channel();
-    let choice = ModelChoice {
-        policy: args.models.model,
-        feedback: args.models.feedback_model,
-    };
+    let (_, plan) = crate::cli::models::plan(&args.models, Some(&config.constitution_path))?;
     let models = Box::pin(async move {
         let status = move |line: String| {
             let _ = status_tx.send(line);
         };
-        load_models(&choice, &status).await
+        load_plan(&plan, true, &status).await
     });
     crate::tui::run(config, models, status_rx).await
 }

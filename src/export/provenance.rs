@@ -42,6 +42,9 @@ pub struct Provenance {
     pub feedback_model_sha256: Option<String>,
     pub sampling: SamplingProvenance,
     pub seed: u64,
+    /// The inference-server endpoints that answered this record's requests (empty when the
+    /// models ran in process; which server and settings are in the manifest's model entries).
+    pub served_by: Vec<String>,
     /// Timestamps as RFC 3339 UTC to the second (`2024-05-01T12:00:00Z`), one shape on every
     /// line so a loader infers one column type.
     pub started_at: String,
@@ -82,6 +85,7 @@ impl Provenance {
                 rounds: settings.rounds,
             },
             seed: manifest.seed,
+            served_by: record.served_by.clone(),
             started_at: timestamp(&record.started_at),
             finished_at: timestamp(&record.finished_at),
             review_state: review.state,

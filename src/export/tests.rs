@@ -49,6 +49,7 @@ pub(super) fn full_record(n: u32) -> Record {
                     p_a_swapped: Some(0.3),
                     p_a: 0.2,
                     reasoning: None,
+                    floored: false,
                 },
                 PrincipleVerdict {
                     principle_id: "wise".into(),
@@ -57,6 +58,7 @@ pub(super) fn full_record(n: u32) -> Record {
                     p_a_swapped: None,
                     p_a: 0.2,
                     reasoning: None,
+                    floored: false,
                 },
             ],
             p_a: 0.2,
@@ -68,6 +70,7 @@ pub(super) fn full_record(n: u32) -> Record {
         generated_tokens: 12,
         seconds: 9.0,
         flags: None,
+        served_by: Vec::new(),
     }
 }
 

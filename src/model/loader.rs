@@ -1,11 +1,14 @@
 //! Turning the user's model choice into loaded backends: the default model (pulled on first
-//! use), or any local GGUF; policy and feedback model may be one file (loaded once) or two.
+//! use), any local GGUF, or a model behind OpenAI-compatible servers; policy and feedback model
+//! may be one (loaded once) or two.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::fetch::{self, PullProgress};
 use super::mistralrs_backend::MistralRsBackend;
+use super::openai::{CheckComparisons, OpenAiBackend};
+use super::profiles::{ModelPlan, ModelSpec};
 use super::{Backend, ModelError};
 
 /// Which weights to use: `None` means the default model.
@@ -39,6 +42,58 @@ pub async fn load_models(
     };
     status("model ready".into());
     Ok(LoadedModels { policy, feedback })
+}
+
+/// Loads a plan: local models as [`load_models`] does, server models by connecting to their
+/// endpoints. With `comparisons`, the feedback model's servers are checked for the option
+/// probabilities the comparisons need before anything runs.
+pub async fn load_plan(
+    plan: &ModelPlan,
+    comparisons: bool,
+    status: &StatusFn,
+) -> Result<LoadedModels, ModelError> {
+    let local = |spec: &ModelSpec| match spec {
+        ModelSpec::Default => Some(None),
+        ModelSpec::Local(path) => Some(Some(path.clone())),
+        ModelSpec::Server(_) => None,
+    };
+    if let (Some(policy), Some(feedback)) = (local(&plan.policy), local(&plan.feedback)) {
+        let feedback = feedback.or_else(|| policy.clone());
+        return load_models(&ModelChoice { policy, feedback }, status).await;
+    }
+    let check = |is_feedback: bool| {
+        if comparisons && is_feedback {
+            CheckComparisons::Yes
+        } else {
+            CheckComparisons::No
+        }
+    };
+    let shared = plan.feedback == plan.policy;
+    let policy = load_spec(&plan.policy, check(shared), status).await?;
+    let feedback = if shared {
+        policy.clone()
+    } else {
+        load_spec(&plan.feedback, check(true), status).await?
+    };
+    status("model ready".into());
+    Ok(LoadedModels { policy, feedback })
+}
+
+async fn load_spec(
+    spec: &ModelSpec,
+    check: CheckComparisons,
+    status: &StatusFn,
+) -> Result<Arc<dyn Backend>, ModelError> {
+    match spec {
+        ModelSpec::Server(config) => Ok(Arc::new(
+            OpenAiBackend::connect(config.clone(), check, status).await?,
+        )),
+        ModelSpec::Default => {
+            let path = resolve(None, status).await?;
+            Ok(Arc::new(load_one(&path, status).await?))
+        }
+        ModelSpec::Local(path) => Ok(Arc::new(load_one(path, status).await?)),
+    }
 }
 
 /// The path of the model to use; the default model is pulled on first use.

@@ -59,6 +59,7 @@ impl MistralRsBackend {
                 id: file,
                 path: Some(abs.display().to_string()),
                 sha256,
+                server: None,
             },
         })
     }
@@ -83,6 +84,7 @@ impl MistralRsBackend {
                 id: format!("{repo}/{file}"),
                 path: None,
                 sha256: None,
+                server: None,
             },
         })
     }
@@ -226,6 +228,7 @@ impl Backend for MistralRsBackend {
             completion_tokens,
             finish,
             seconds: started.elapsed().as_secs_f64(),
+            served_by: None,
         })
     }
 

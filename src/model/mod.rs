@@ -1,6 +1,9 @@
 //! Model backends: the one trait the pipeline talks to, and its implementations.
 //!
 //! - `mistralrs`: a local GGUF run in process by mistral.rs, offline, on the CPU.
+//! - `openai`: OpenAI-compatible inference servers (vLLM, TGI, llama.cpp's and mistral.rs's
+//!   servers), one or many endpoints per model, with failover.
+//! - `profiles`: named model choices in `cai.toml`, and what `--model`/`--endpoint` resolve to.
 //! - `scripted`: canned answers for fast unit tests of the pipeline and views (never the product).
 //! - `fetch`: the default model, where it lives and how it is pulled and verified.
 //! - `requantize`, `derived`: the default model converted once into a format with fast CPU kernels.
@@ -11,6 +14,8 @@ pub mod gguf;
 pub mod loader;
 pub mod mistralrs_backend;
 mod mistralrs_logits;
+pub mod openai;
+pub mod profiles;
 pub mod requantize;
 pub mod scripted;
 
@@ -69,6 +74,10 @@ pub struct Sampling {
     /// by the pipeline while the text streams in, whatever the backend.
     #[serde(default)]
     pub stop_on_loop: bool,
+    /// A per-request seed, passed to backends that take one (inference servers); the pipeline
+    /// derives one per prompt and stage from the constitution's seed. mistral.rs 0.8 has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl Sampling {
@@ -79,6 +88,7 @@ impl Sampling {
             max_tokens,
             penalties: Penalties::default(),
             stop_on_loop: false,
+            seed: None,
         }
     }
 }
@@ -123,6 +133,34 @@ pub struct Generation {
     pub finish: FinishReason,
     /// Seconds spent producing the completion (prefill plus decode).
     pub seconds: f64,
+    /// The endpoint (server base URL) that produced it, for a server backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_by: Option<String>,
+}
+
+/// A comparison's option probabilities with where they came from (see
+/// [`Backend::option_scores`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptionScores {
+    /// One probability per option, summing to 1.
+    pub probabilities: Vec<f64>,
+    /// An option was missing from a server's top logprobs and was given the smallest listed
+    /// probability (an upper bound for it), so the others' probabilities are lower bounds.
+    pub floored: bool,
+    /// The endpoint that answered, for a server backend.
+    pub served_by: Option<String>,
+}
+
+/// Requests one endpoint of a server backend served, for run summaries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointUsage {
+    pub endpoint: String,
+    /// Requests that succeeded there.
+    pub served: u64,
+    /// Attempts that failed there (and were retried elsewhere or reported).
+    pub failed: u64,
+    /// Whether it is set aside now (failing; probed again later).
+    pub set_aside: bool,
 }
 
 /// What identifies a loaded model, recorded in every session manifest.
@@ -134,6 +172,9 @@ pub struct ModelInfo {
     pub path: Option<String>,
     /// sha256 of the weights file, if local.
     pub sha256: Option<String>,
+    /// For a model behind inference servers: the endpoints and settings used (never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<openai::ServerInfo>,
 }
 
 /// Errors a backend reports; each says what to do about it.
@@ -196,4 +237,34 @@ pub trait Backend: Send + Sync {
         assistant_prefix: &str,
         options: &[&str],
     ) -> Result<Vec<f64>, ModelError>;
+
+    /// [`Backend::option_probabilities`] with where the answer came from and whether a bound
+    /// stood in for a missing option. Backends that read whole distributions need not
+    /// override it.
+    async fn option_scores(
+        &self,
+        messages: &[ChatMessage],
+        assistant_prefix: &str,
+        options: &[&str],
+    ) -> Result<OptionScores, ModelError> {
+        let probabilities = self
+            .option_probabilities(messages, assistant_prefix, options)
+            .await?;
+        Ok(OptionScores {
+            probabilities,
+            floored: false,
+            served_by: None,
+        })
+    }
+
+    /// How many requests the backend serves at once (the sum of a server pool's in-flight
+    /// limits); `None` when it has no such limit (in process).
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+
+    /// Requests per endpoint so far, for a server backend; empty in process.
+    fn endpoint_usage(&self) -> Vec<EndpointUsage> {
+        Vec::new()
+    }
 }

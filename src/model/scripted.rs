@@ -232,6 +232,7 @@ impl Backend for ScriptedBackend {
             id: "scripted".to_string(),
             path: None,
             sha256: None,
+            server: None,
         }
     }
 
@@ -282,6 +283,7 @@ impl Backend for ScriptedBackend {
             completion_tokens: produced,
             finish,
             seconds: started.elapsed().as_secs_f64(),
+            served_by: None,
         })
     }
 

@@ -49,6 +49,7 @@ pub fn response_sampling(constitution: &Constitution) -> Sampling {
         max_tokens: s.max_response_tokens,
         penalties: s.repetition.penalties(),
         stop_on_loop: s.repetition.stop_on_loop,
+        seed: Some(s.seed),
     }
 }
 
@@ -61,6 +62,7 @@ pub fn critique_sampling(constitution: &Constitution) -> Sampling {
         max_tokens: s.max_critique_tokens,
         penalties: s.repetition.penalties(),
         stop_on_loop: s.repetition.stop_on_loop,
+        seed: Some(s.seed),
     }
 }
 

@@ -20,7 +20,7 @@ use rand::Rng;
 use super::critique_revision::{few_shot_messages, response_sampling};
 use super::events::{PipelineEvent, Stage};
 use super::record::{Choice, Comparison, PrincipleVerdict, Record};
-use super::stage::{account, record_rng, RngStream, StageContext, StageStop};
+use super::stage::{account, note_server, record_rng, RngStream, StageContext, StageStop};
 use crate::constitution::{CandidatePair, ComparisonMode, ComparisonPrinciple, Constitution};
 use crate::model::{Backend, ChatMessage, Sampling};
 
@@ -181,13 +181,14 @@ async fn verdict(
     let settings = &constitution.settings.comparison;
     let prompt = record.prompt.text.clone();
     let forward_q = comparison_question(&prompt, &principle.question, &pair.a, &pair.b);
-    let (p_forward, reasoning_forward) =
-        ask(feedback, constitution, &forward_q, record, ctx).await?;
-    let mut reasoning = reasoning_forward;
+    let forward = ask(feedback, constitution, &forward_q, record, ctx).await?;
+    let (p_forward, mut reasoning, mut floored) =
+        (forward.p_first, forward.reasoning, forward.floored);
     let p_swapped = if settings.both_orders {
         let swapped_q = comparison_question(&prompt, &principle.question, &pair.b, &pair.a);
-        let (p_first, reasoning_swapped) =
-            ask(feedback, constitution, &swapped_q, record, ctx).await?;
+        let swapped = ask(feedback, constitution, &swapped_q, record, ctx).await?;
+        floored |= swapped.floored;
+        let (p_first, reasoning_swapped) = (swapped.p_first, swapped.reasoning);
         if let (Some(r), Some(s)) = (reasoning.as_mut(), reasoning_swapped) {
             r.push_str("\n\n[options swapped]\n");
             r.push_str(&s);
@@ -212,18 +213,26 @@ async fn verdict(
         p_a_swapped: p_swapped,
         p_a,
         reasoning,
+        floored,
     })
 }
 
-/// Asks one question; returns the probability of the first option and, in chain-of-thought
-/// mode, the reasoning.
+/// One question's answer: the probability of the first option, the reasoning (chain of
+/// thought) and whether a floor stood in for a missing option.
+struct Answer {
+    p_first: f64,
+    reasoning: Option<String>,
+    floored: bool,
+}
+
+/// Asks one question.
 async fn ask(
     feedback: &dyn Backend,
     constitution: &Constitution,
     question: &str,
     record: &mut Record,
     ctx: &StageContext<'_>,
-) -> Result<(f64, Option<String>), StageStop> {
+) -> Result<Answer, StageStop> {
     let settings = &constitution.settings.comparison;
     ctx.check_cancelled()?;
     let (messages, prefix, reasoning) = if settings.mode == ComparisonMode::ChainOfThought {
@@ -246,10 +255,13 @@ async fn ask(
         )
     };
     ctx.check_cancelled()?;
-    let probabilities = feedback
-        .option_probabilities(&messages, &prefix, &OPTIONS)
-        .await?;
-    Ok((first_option_probability(&probabilities)?, reasoning))
+    let scores = feedback.option_scores(&messages, &prefix, &OPTIONS).await?;
+    note_server(record, scores.served_by.as_deref());
+    Ok(Answer {
+        p_first: first_option_probability(&scores.probabilities)?,
+        reasoning,
+        floored: scores.floored,
+    })
 }
 
 /// The probability of option A from a backend's answer, checked.

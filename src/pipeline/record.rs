@@ -72,6 +72,10 @@ pub struct PrincipleVerdict {
     /// The chain-of-thought text, in that mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
+    /// An option was missing from a server's top logprobs in at least one order, and the
+    /// smallest listed probability stood in for it: these P(A) are bounds, not estimates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub floored: bool,
 }
 
 /// The AI-feedback comparison of two responses to a prompt.
@@ -119,6 +123,10 @@ pub struct Record {
     /// which get them when the session is replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<QualityFlag>>,
+    /// The server endpoints that answered this record's requests, in order of first use
+    /// (empty when the model ran in process).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub served_by: Vec<String>,
 }
 
 impl Record {

@@ -80,6 +80,12 @@ impl StageContext<'_> {
                 text,
             })
         };
+        let sampling = Sampling {
+            seed: sampling
+                .seed
+                .map(|seed| request_seed(seed, self.prompt_id, stage)),
+            ..sampling
+        };
         let stop = self.cancel.child_token();
         let mut watch = LoopWatch::new(sampling.stop_on_loop);
         let chat = backend.chat(messages, sampling, Some(tx), stop.clone());
@@ -158,6 +164,7 @@ pub fn blank_record(prompt: Prompt, started_at: String) -> Record {
         generated_tokens: 0,
         seconds: 0.0,
         flags: None,
+        served_by: Vec::new(),
     }
 }
 
@@ -171,8 +178,25 @@ pub fn response_from(generation: &Generation, text: String) -> Response {
     }
 }
 
+/// The seed of one request: a prompt's stage gets the same seed whatever the run order, and
+/// two stages (e.g. the two samples of a two-samples comparison) get different ones.
+pub fn request_seed(seed: u64, prompt_id: &str, stage: Stage) -> u64 {
+    let digest = crate::fsutil::sha256_hex(format!("{seed}:{prompt_id}:{stage:?}").as_bytes());
+    u64::from_str_radix(&digest[..16], 16).unwrap_or(seed)
+}
+
+/// Notes the endpoint that served a request of this record, once.
+pub fn note_server(record: &mut Record, served_by: Option<&str>) {
+    if let Some(url) = served_by {
+        if !record.served_by.iter().any(|u| u == url) {
+            record.served_by.push(url.to_string());
+        }
+    }
+}
+
 /// Adds a generation's tokens to the record and stops if it was cancelled.
 pub fn account(record: &mut Record, generation: &Generation) -> Result<(), StageStop> {
+    note_server(record, generation.served_by.as_deref());
     record.generated_tokens = record
         .generated_tokens
         .saturating_add(generation.completion_tokens);
@@ -212,6 +236,15 @@ pub fn record_rng(seed: u64, prompt_id: &str, stream: RngStream) -> ChaCha8Rng {
 mod tests {
     use super::*;
     use rand::Rng;
+
+    #[test]
+    fn request_seeds_differ_by_stage_and_prompt_and_repeat() {
+        let a = request_seed(42, "p", Stage::Sample(1));
+        assert_eq!(a, request_seed(42, "p", Stage::Sample(1)));
+        assert_ne!(a, request_seed(42, "p", Stage::Sample(2)));
+        assert_ne!(a, request_seed(42, "q", Stage::Sample(1)));
+        assert_ne!(a, request_seed(43, "p", Stage::Sample(1)));
+    }
 
     #[test]
     fn record_rng_depends_on_seed_prompt_and_stream() {

@@ -49,6 +49,7 @@ pub fn synthetic_record(i: usize) -> Record {
                 p_a_swapped: Some(p_a + 0.02),
                 p_a: p_a + 0.01,
                 reasoning: None,
+                floored: false,
             }],
             p_a: p_a + 0.01,
             choice: if p_a >= 0.5 { Choice::A } else { Choice::B },
@@ -59,6 +60,7 @@ pub fn synthetic_record(i: usize) -> Record {
         generated_tokens: 200,
         seconds: 5.0,
         flags: None,
+        served_by: Vec::new(),
     };
     record.flags = Some(crate::quality::flag_record(&record, 0.05));
     record

@@ -37,6 +37,7 @@ pub(crate) fn record(prompt: &str, initial: &str, rounds: Vec<Round>) -> Record 
         generated_tokens: 10,
         seconds: 1.0,
         flags: None,
+        served_by: Vec::new(),
     }
 }
 

@@ -203,6 +203,7 @@ pub(crate) mod tests {
             generated_tokens: 3,
             seconds: 5.0,
             flags: None,
+            served_by: Vec::new(),
         };
         crate::quality::ensure_flags(&mut record, 0.05);
         record

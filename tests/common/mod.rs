@@ -90,6 +90,7 @@ pub fn manifest(name: &str) -> Manifest {
         id: id.to_string(),
         path: None,
         sha256: Some(format!("{:0>64}", id.len())),
+        server: None,
     };
     Manifest {
         name: name.to_string(),
@@ -133,6 +134,7 @@ pub fn done_record(id: &str, prompt: &str, p_a: Option<f64>) -> Record {
             p_a_swapped: Some(p_a),
             p_a,
             reasoning: None,
+            floored: false,
         }],
         p_a,
         choice: if p_a >= 0.5 { Choice::A } else { Choice::B },
@@ -158,6 +160,7 @@ pub fn done_record(id: &str, prompt: &str, p_a: Option<f64>) -> Record {
         generated_tokens: 42,
         seconds: 8.0,
         flags: None,
+        served_by: Vec::new(),
     }
 }
 

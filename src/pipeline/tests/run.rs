@@ -334,6 +334,7 @@ impl crate::model::Backend for PanickingBackend {
             id: "panicking".to_string(),
             path: None,
             sha256: None,
+            server: None,
         }
     }
     async fn chat(

@@ -13,6 +13,7 @@ pub(crate) fn manifest(name: &str) -> Manifest {
         id: id.to_string(),
         path: None,
         sha256: Some(format!("{id}-sha")),
+        server: None,
     };
     Manifest {
         name: name.to_string(),
