@@ -27,16 +27,18 @@ pub fn choose_session(named: Option<PathBuf>) -> PathBuf {
 
 /// Opens the workbench; returns when the user quits.
 pub async fn run(args: TuiArgs, log_path: Option<PathBuf>) -> anyhow::Result<()> {
-    let config = TuiConfig {
+    let mut config = TuiConfig {
         constitution_path: args
             .constitution
             .unwrap_or_else(|| DEFAULT_CONSTITUTION.into()),
         prompts_path: Some(args.prompts.unwrap_or_else(|| DEFAULT_PROMPTS.into())),
         session_dir: choose_session(args.session),
         log_path,
+        model_choices: Vec::new(),
     };
     let (status_tx, status_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (_, plan) = crate::cli::models::plan(&args.models, Some(&config.constitution_path))?;
+    let (profiles, plan) = crate::cli::models::plan(&args.models, Some(&config.constitution_path))?;
+    config.model_choices = crate::tui::views::model_picker::choices(&plan, &profiles);
     let models = Box::pin(async move {
         let status = move |line: String| {
             let _ = status_tx.send(line);

@@ -178,9 +178,18 @@ fn id_list<'a>(ids: impl Iterator<Item = &'a String>) -> String {
 }
 
 fn model(info: &ModelInfo) -> String {
-    match &info.sha256 {
+    let name = match &info.sha256 {
         Some(sha) => format!("`{}` (sha256 `{sha}`)", info.id),
         None => format!("`{}`", info.id),
+    };
+    match &info.server {
+        Some(server) => format!(
+            "{name} on {} OpenAI-compatible endpoint(s) ({}; P(A) from the top {} logprobs)",
+            server.endpoints.len(),
+            server.continuation.name(),
+            server.top_logprobs
+        ),
+        None => name,
     }
 }
 

@@ -72,6 +72,10 @@ pub struct App {
     pub(crate) reviews_in_flight: usize,
     /// Cancels the A/B run started from the Insights view, while it runs.
     pub(crate) ab_run: Option<tokio_util::sync::CancellationToken>,
+    /// What the model picker offers.
+    pub(crate) model_choices: Vec<views::model_picker::ModelChoice>,
+    /// The choice being loaded from the picker, if one is.
+    pub(crate) picked: Option<String>,
 }
 
 impl App {
@@ -116,6 +120,8 @@ impl App {
             disk,
             reviews_in_flight: 0,
             ab_run: None,
+            model_choices: Vec::new(),
+            picked: None,
         }
     }
 
@@ -180,12 +186,14 @@ impl App {
             AppEvent::ModelReady(Ok(models)) => {
                 self.model = ModelState::Ready(models);
                 self.notice = "model ready".into();
+                self.model_loaded();
                 if !self.waiting.is_empty() {
                     let prompts = std::mem::take(&mut self.waiting);
                     self.start_run(prompts);
                 }
             }
             AppEvent::ModelReady(Err(message)) => {
+                self.picked = None;
                 self.notice = format!("model failed: {message}");
                 self.model = ModelState::Failed(message);
                 for prompt in std::mem::take(&mut self.waiting) {
@@ -246,6 +254,7 @@ impl App {
                         &self.ws,
                     ))))
             }
+            Action::OpenModelPicker => self.open_model_picker(),
             Action::CancelAll => {
                 if let Some(run) = &self.run {
                     run.cancel_all();

@@ -63,6 +63,7 @@ impl App {
             Command::CancelAb => self.cancel_ab(),
             Command::Export(choice) => self.queue_export(choice),
             Command::Save(path, text) => self.queue_save(path, text),
+            Command::PickModel(choice) => self.pick_model(*choice),
         }
     }
 

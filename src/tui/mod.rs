@@ -12,6 +12,7 @@ pub mod app;
 mod app_ab;
 mod app_commands;
 mod app_disk;
+mod app_models;
 pub mod bench;
 pub mod bench_latency;
 pub mod bridge;
@@ -51,6 +52,8 @@ pub struct TuiConfig {
     pub session_dir: PathBuf,
     /// Where logs go (shown to the user; logging itself is set up by the caller).
     pub log_path: Option<PathBuf>,
+    /// What the model picker offers (`m`), the choice the workbench opened with first.
+    pub model_choices: Vec<views::model_picker::ModelChoice>,
 }
 
 /// Builds the app from the configuration: reads the constitution, the prompts and the session.
@@ -78,6 +81,7 @@ pub fn build_app(
     if let Some(log) = &config.log_path {
         app.notice = format!("log: {}", log.display());
     }
+    app.model_choices = config.model_choices.clone();
     Ok(app)
 }
 

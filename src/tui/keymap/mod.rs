@@ -14,6 +14,7 @@ pub enum Action {
     NextView,
     PrevView,
     OpenExport,
+    OpenModelPicker,
     Up,
     Down,
     Left,
@@ -114,6 +115,7 @@ pub enum KeyContext {
     MultiLineInput,
     Confirm,
     Help,
+    ModelPicker,
 }
 
 mod popup_tables;
@@ -200,6 +202,7 @@ fn short_help(action: Action) -> &'static str {
         Quit => "quit",
         Help => "help",
         OpenExport => "export",
+        OpenModelPicker => "model",
         Open => "inspect",
         Back => "back",
         Edit | EditText => "edit",

@@ -1,4 +1,5 @@
-//! The binding tables of the popups (export dialog, text inputs, confirmation, help); the
+//! The binding tables of the popups (export dialog, model picker, text inputs, confirmation,
+//! help); the
 //! views' tables are in `tables.rs`, which also holds the small constructors used here.
 
 use ratatui::crossterm::event::KeyCode;
@@ -91,4 +92,17 @@ pub(super) static HELP: &[Binding] = &[
         "close help",
         true,
     ),
+];
+
+pub(super) static MODEL_PICKER: &[Binding] = &[
+    NAV[0],
+    NAV[1],
+    b(
+        &[code(KeyCode::Enter)],
+        Confirm,
+        "Enter",
+        "load the selected model",
+        true,
+    ),
+    b(&[code(KeyCode::Esc)], Back, "Esc", "close", true),
 ];

@@ -2,7 +2,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
-use super::popup_tables::{CONFIRM, EXPORT, HELP, MULTI_LINE_INPUT, TEXT_INPUT};
+use super::popup_tables::{CONFIRM, EXPORT, HELP, MODEL_PICKER, MULTI_LINE_INPUT, TEXT_INPUT};
 use super::{Action, Binding, Key, KeyContext};
 
 pub(super) const fn k(c: char) -> Key {
@@ -92,6 +92,13 @@ pub(super) static GLOBAL: &[Binding] = &[
         false,
     ),
     b(&[k('x')], OpenExport, "x", "export dialog", true),
+    b(
+        &[k('m')],
+        OpenModelPicker,
+        "m",
+        "choose the model (cai.toml profiles, servers)",
+        false,
+    ),
     b(
         &[ctrl('c')],
         CancelAll,
@@ -396,5 +403,6 @@ pub fn bindings(ctx: KeyContext) -> &'static [Binding] {
         KeyContext::MultiLineInput => MULTI_LINE_INPUT,
         KeyContext::Confirm => CONFIRM,
         KeyContext::Help => HELP,
+        KeyContext::ModelPicker => MODEL_PICKER,
     }
 }

@@ -101,6 +101,22 @@ fn export_dialog_and_help() {
 }
 
 #[test]
+fn model_picker_lists_the_profiles() {
+    let mut app = app(0);
+    let profiles = crate::model::profiles::Profiles::parse(
+        "[models.small]\npath = \"models/small.gguf\"\n\n[models.farm]\nendpoints = [\"http://gpu1:8000/v1\", \"http://gpu2:8000/v1\"]\nserved_model = \"llama-8b\"\n",
+        std::path::Path::new("cai.toml"),
+    )
+    .unwrap();
+    let started = crate::model::profiles::ModelPlan::default();
+    app.model_choices = crate::tui::views::model_picker::choices(&started, &profiles);
+    press(&mut app, &[key('m'), code(KeyCode::Down)]);
+    insta::assert_snapshot!(render(&mut app, 100, 20));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.popups.is_empty(), "Esc closes the picker");
+}
+
+#[test]
 fn too_small_terminal_shows_a_message() {
     let mut app = app(3);
     let screen = render(&mut app, 40, 10);

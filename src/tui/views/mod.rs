@@ -9,6 +9,7 @@ pub mod constitution_model;
 pub mod export;
 pub mod insights;
 pub mod inspector;
+pub mod model_picker;
 pub mod popups;
 pub mod prompts;
 pub mod review;
@@ -115,6 +116,8 @@ pub enum Command {
     Export(super::bridge::ExportChoice),
     /// Write the constitution's text to a file (on the disk worker).
     Save(std::path::PathBuf, String),
+    /// Load another model for the runs that follow.
+    PickModel(Box<model_picker::ModelChoice>),
 }
 
 /// Every view's state.

@@ -1,5 +1,6 @@
 //! Popups drawn over the views: key help (generated from the key map), yes/no confirmations,
-//! text inputs (one line or several) and the export dialog. The top popup takes the keys.
+//! text inputs (one line or several), the export dialog and the model picker. The top popup
+//! takes the keys.
 
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -10,6 +11,7 @@ use ratatui::Frame;
 use ratatui_textarea::TextArea;
 
 use super::export::ExportDialog;
+use super::model_picker::ModelPicker;
 use super::Command;
 use crate::tui::keymap::{self, Action, KeyContext};
 use crate::tui::workspace::Workspace;
@@ -71,6 +73,7 @@ pub enum Popup {
     ConfirmClosed,
     Input(Box<InputPopup>),
     Export(Box<ExportDialog>),
+    Models(Box<ModelPicker>),
 }
 
 impl Popup {
@@ -109,6 +112,7 @@ impl Popup {
             Popup::Input(input) if input.purpose.multi_line() => KeyContext::MultiLineInput,
             Popup::Input(_) => KeyContext::TextInput,
             Popup::Export(_) => KeyContext::Export,
+            Popup::Models(_) => KeyContext::ModelPicker,
         }
     }
 
@@ -120,6 +124,7 @@ impl Popup {
             Popup::Confirm(_) => false,
             Popup::Input(input) => input.closed,
             Popup::Export(dialog) => dialog.closed,
+            Popup::Models(picker) => picker.closed,
         }
     }
 
@@ -160,6 +165,7 @@ impl Popup {
                 }
             },
             Popup::Export(dialog) => return dialog.on_action(action, ws),
+            Popup::Models(picker) => return picker.on_action(action),
         }
         Command::None
     }
@@ -221,6 +227,7 @@ impl Popup {
                 frame.render_widget(&input.editor, popup);
             }
             Popup::Export(dialog) => dialog.draw(frame, area, ws),
+            Popup::Models(picker) => picker.draw(frame, area),
         }
     }
 }
