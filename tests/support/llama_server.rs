@@ -161,3 +161,27 @@ impl Drop for LlamaServer {
         self.kill();
     }
 }
+
+/// The crate's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped constitution with short answers and one round, so runs take seconds.
+pub fn quick_constitution(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("constitutions/harmless.toml")).unwrap();
+    let text = text
+        .replace("rounds = 2", "rounds = 1")
+        .replace("max_response_tokens = 160", "max_response_tokens = 24")
+        .replace("max_critique_tokens = 96", "max_critique_tokens = 16")
+        .replace("ensemble_size = 3", "ensemble_size = 1");
+    let path = dir.join("quick.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Tests that start servers take turns: each has the 2 cores to itself.
+pub fn turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
