@@ -5,11 +5,14 @@
 # `cai bench --in-flight`, which prints wall seconds and tokens/s per run; the endpoints' in-flight
 # limits are filled (2 prompts in flight for one server, 4 for two).
 #   scripts/bench-servers.sh [PROMPTS] [REPEAT]      (defaults: 20 prompts, 2 repeats)
-# Needs a built `cai` (cargo build; CAI_BIN to choose another) and builds llama-server once.
+# CONSTITUTION=FILE runs another constitution (e.g. one with temperature = 0, so that answer
+# lengths vary less between runs); LOCAL=1 also times the model in process, one prompt at a
+# time. Needs a built `cai` (cargo build; CAI_BIN to choose another) and builds llama-server once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prompts="${1:-20}"
 repeat="${2:-2}"
+constitution="${CONSTITUTION:-constitutions/harmless.toml}"
 threads="${THREADS:-1}"
 server="$(scripts/llama-server.sh)"
 cai="${CAI_BIN:-${CARGO_TARGET_DIR:-target}/debug/cai}"
@@ -35,13 +38,17 @@ done
 
 bench() {
   local in_flight="$1"; shift
-  "$cai" bench --in-flight "$in_flight" --in-flight-prompts "$prompts" --max-in-flight 2 "$@" \
-    2>/dev/null | grep -v '^model'
+  "$cai" bench --in-flight "$in_flight" --in-flight-prompts "$prompts" \
+    --constitution "$constitution" "$@" 2>/dev/null | grep -v '^model'
 }
 for run in $(seq 1 "$repeat"); do
   echo "== run $run, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ "${LOCAL:-0}" = 1 ]; then
+    echo "-- in process"
+    bench 1
+  fi
   echo "-- one server"
-  bench 2 --endpoint "${urls[0]}"
+  bench 2 --max-in-flight 2 --endpoint "${urls[0]}"
   echo "-- two servers"
-  bench 4 --endpoint "${urls[0]}" --endpoint "${urls[1]}"
+  bench 4 --max-in-flight 2 --endpoint "${urls[0]}" --endpoint "${urls[1]}"
 done

@@ -26,10 +26,12 @@ use crate::constitution::Constitution;
 
 pub use crate::model::Models;
 
-/// Prompts in flight by default with the in-process model: the patched scheduler batches a
-/// request that arrives mid-decode with the running ones, and `cai bench --in-flight 1,2,4,8`
-/// measured the whole pipeline fastest here (README, Speed).
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Prompts in flight by default with the in-process model. `cai bench --in-flight 1,2,4,8` over
+/// prompts of mixed lengths crashes mistral.rs's engine at 2 or more in flight (two sequences
+/// of one length whose KV caches have different capacities put in one batch: "shape mismatch
+/// on dim 2, 1024 <> 512" in `kv_cache/mod.rs`), after which every request fails; so one.
+/// Server models default to their endpoints' limits instead.
+pub const DEFAULT_CONCURRENCY: usize = 1;
 
 /// How a run goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

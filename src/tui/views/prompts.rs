@@ -23,7 +23,7 @@ pub const MAX_CONCURRENCY: usize = 8;
 /// How the next run goes: chosen in the prompts view, shown in its title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunSettings {
-    /// Prompts in flight at once (1 to [`MAX_CONCURRENCY`]).
+    /// Prompts in flight at once (1 to [`MAX_CONCURRENCY`], or a server model's capacity).
     pub concurrency: usize,
     /// Whether the feedback model compares the initial response with the revision.
     pub compare: bool,
@@ -32,7 +32,7 @@ pub struct RunSettings {
 impl Default for RunSettings {
     fn default() -> Self {
         RunSettings {
-            concurrency: 1,
+            concurrency: crate::pipeline::runner::DEFAULT_CONCURRENCY,
             compare: true,
         }
     }
@@ -88,7 +88,8 @@ impl PromptsView {
             Action::MoreConcurrency | Action::LessConcurrency => {
                 let n = self.run_settings.concurrency;
                 self.run_settings.concurrency = if action == Action::MoreConcurrency {
-                    (n + 1).min(MAX_CONCURRENCY)
+                    // A server model may have started above the local maximum.
+                    (n + 1).min(MAX_CONCURRENCY.max(n))
                 } else {
                     n.saturating_sub(1).max(1)
                 };
