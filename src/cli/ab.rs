@@ -62,12 +62,12 @@ pub async fn ab(args: &AbArgs) -> anyhow::Result<String> {
         compare: args.compare,
     };
     // The same model flags as `cai run` (profiles of cai.toml, --endpoint for servers).
-    let (_, plan) = crate::cli::models::plan(&args.models, None)?;
+    let (_, models) = crate::cli::models::plan(&args.models, None)?;
     let compare = args.compare;
     let load: Box<LoadModels> = Box::new(move || {
-        let plan = plan.clone();
+        let models = models.clone();
         Box::pin(async move {
-            load_plan(&plan, compare, &|line| eprintln!("{line}"))
+            load_plan(&models, compare, &|line| eprintln!("{line}"))
                 .await
                 .map_err(|e| e.to_string())
         })

@@ -131,6 +131,7 @@ fn verdict(id: &str, forward: f64, swapped: Option<f64>, p_a: f64) -> PrincipleV
         p_a_swapped: swapped,
         p_a,
         reasoning: None,
+        floored: false,
     }
 }
 
