@@ -182,6 +182,7 @@ fn principles_that_do_not_fit_are_counted_and_the_most_biased_comparison_comes_f
         p_a_swapped: Some(swapped),
         p_a: (forward + 1.0 - swapped) / 2.0,
         reasoning: None,
+        floored: false,
     };
     let mut critique_ids = vec!["harmful".to_string(), "unethical".to_string()];
     for i in 0..12 {
