@@ -274,7 +274,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
             // Preallocate combined k and v caches across all sequences, avoiding Tensor::cat copies
             let batch_len = seqs.len();
             // Use the first sequence as template
-            let (first_k, first_v) = {
+            let (dim, first_k, first_v) = {
                 let src_cache = if modify_draft_cache {
                     seqs[0].normal_draft_cache()
                 } else {
@@ -286,12 +286,16 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                     continue;
                 };
                 match cache {
-                    KvCache::Normal { k, v } => {
-                        (k.all_data.clone().unwrap(), v.all_data.clone().unwrap())
-                    }
-                    KvCache::Rotating { k, v } => {
-                        (k.all_data.clone().unwrap(), v.all_data.clone().unwrap())
-                    }
+                    KvCache::Normal { k, v } => (
+                        k.dim,
+                        k.all_data.clone().unwrap(),
+                        v.all_data.clone().unwrap(),
+                    ),
+                    KvCache::Rotating { k, v } => (
+                        k.dim,
+                        k.all_data.clone().unwrap(),
+                        v.all_data.clone().unwrap(),
+                    ),
                     KvCache::Shared { .. } => {
                         new_k_cache.push(None);
                         new_v_cache.push(None);
@@ -299,14 +303,8 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                     }
                 }
             };
-            // Build dims for batched cache
-            let mut dims_k = first_k.dims().to_vec();
-            let mut dims_v = first_v.dims().to_vec();
-            dims_k[0] *= batch_len;
-            dims_v[0] *= batch_len;
-            let batch_k = Tensor::zeros(dims_k.clone(), first_k.dtype(), first_k.device()).unwrap();
-            let batch_v = Tensor::zeros(dims_v.clone(), first_v.dtype(), first_v.device()).unwrap();
-            // Fill each sequence's cache slice
+            // Each sequence's cache (the clones share its storage)
+            let mut srcs = Vec::with_capacity(batch_len);
             for (i, seq) in seqs.iter_mut().enumerate() {
                 let src_cache = if modify_draft_cache {
                     seq.normal_draft_cache()
@@ -325,9 +323,28 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                     }
                     KvCache::Shared { .. } => continue,
                 };
+                srcs.push((i, src_k, src_v));
+            }
+            // Sequences of one length can hold caches of different capacities: a prefix-cache
+            // hit keeps the capacity of the entry it came from (1024 positions after a
+            // conversation of more than 512 tokens, however little of it is reused). The batch
+            // takes the largest; a smaller cache fills the start of its rows, and the rest,
+            // past every sequence's length, is never read.
+            let mut dims_k = first_k.dims().to_vec();
+            let mut dims_v = first_v.dims().to_vec();
+            dims_k[0] *= batch_len;
+            dims_v[0] *= batch_len;
+            dims_k[dim] = srcs.iter().map(|(_, k, _)| k.dims()[dim]).max().unwrap();
+            dims_v[dim] = srcs.iter().map(|(_, _, v)| v.dims()[dim]).max().unwrap();
+            let batch_k = Tensor::zeros(dims_k, first_k.dtype(), first_k.device()).unwrap();
+            let batch_v = Tensor::zeros(dims_v, first_v.dtype(), first_v.device()).unwrap();
+            for (i, src_k, src_v) in srcs {
                 let offset = i * first_k.dims()[0];
-                batch_k.slice_set(&src_k, 0, offset).unwrap();
-                batch_v.slice_set(&src_v, 0, offset).unwrap();
+                let rows = first_k.dims()[0];
+                let into_k = batch_k.narrow(0, offset, rows).unwrap();
+                into_k.slice_set(&src_k, dim, 0).unwrap();
+                let into_v = batch_v.narrow(0, offset, rows).unwrap();
+                into_v.slice_set(&src_v, dim, 0).unwrap();
             }
             new_k_cache.push(Some(batch_k));
             new_v_cache.push(Some(batch_v));
@@ -354,7 +371,10 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                     let template_cache_dim = old_k.dim;
                     let template_cache_csl = old_k.current_seq_len;
                     let template_cache_msl = old_k.max_seq_len;
-                    let template_cache_capsl = old_k.capacity_seq_len;
+                    // The largest capacity of the batch (see above)
+                    let template_cache_capsl = k_cache
+                        .as_ref()
+                        .map_or(old_k.capacity_seq_len, |k| k.dims()[template_cache_dim]);
 
                     caches.push(KvCache::Normal {
                         k: SingleCache {
@@ -377,7 +397,10 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                     let template_cache_dim = old_k.dim;
                     let template_cache_csl = old_k.current_seq_len;
                     let template_cache_msl = old_k.max_seq_len;
-                    let template_cache_capsl = old_k.capacity_seq_len;
+                    // The largest capacity of the batch (see above)
+                    let template_cache_capsl = k_cache
+                        .as_ref()
+                        .map_or(old_k.capacity_seq_len, |k| k.dims()[template_cache_dim]);
 
                     caches.push(KvCache::Rotating {
                         k: RotatingCache {
