@@ -172,13 +172,25 @@ impl Backend for MistralRsBackend {
         let mut completion_tokens = 0u32;
         let mut prompt_tokens = 0u32;
         let mut finish = FinishReason::Stop;
+        let mut finished = false;
         loop {
             let next = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => { finish = FinishReason::Cancelled; break; }
                 next = chunks.next() => next,
             };
-            let Some(response) = next else { break };
+            let Some(response) = next else {
+                if finished {
+                    break;
+                }
+                // The stream closed without a finish reason: the engine stopped (a panic in
+                // its thread drops every request's sender). Say so rather than return the
+                // partial text as an answer.
+                return Err(ModelError::Backend(format!(
+                    "mistral.rs's engine stopped before finishing this answer, after \
+                     {completion_tokens} tokens (its thread panicked; the message is on stderr)"
+                )));
+            };
             match response {
                 Response::Chunk(chunk) => {
                     if let Some(usage) = &chunk.usage {
@@ -198,6 +210,7 @@ impl Backend for MistralRsBackend {
                         }
                     }
                     if let Some(reason) = &choice.finish_reason {
+                        finished = true;
                         finish = if reason == "length" {
                             FinishReason::Length
                         } else {
