@@ -205,5 +205,14 @@ fn prompts_of_one_length_restored_from_entries_of_different_capacities_answer_to
         d.prompt_tokens, e.prompt_tokens,
         "the two prompts must be the same length to be batched"
     );
+    // Decoded together, each greedy answer is the one it gets alone.
+    for (system, together) in [(careful, &d), (cheerful, &e)] {
+        let alone = RUNTIME.block_on(ask(
+            &model,
+            vec![ChatMessage::system(system), ChatMessage::user(question)],
+            48,
+        ));
+        assert_eq!(together.text, alone.text, "{system}");
+    }
     assert_engine_answers(&model);
 }
