@@ -26,11 +26,13 @@ use crate::constitution::Constitution;
 
 pub use crate::model::Models;
 
-/// Prompts in flight by default with the in-process model. `cai bench --in-flight 1,2,4,8` over
-/// prompts of mixed lengths crashes mistral.rs's engine at 2 or more in flight (two sequences
-/// of one length whose KV caches have different capacities put in one batch: "shape mismatch
-/// on dim 2, 1024 <> 512" in `kv_cache/mod.rs`), after which every request fails; so one.
-/// Server models default to their endpoints' limits instead.
+/// Prompts in flight by default with the in-process model. Since mistralrs-core 0016 the engine
+/// runs prompts of mixed lengths at 2 or more in flight (it used to crash), but the whole
+/// pipeline is slower so: over 8 prompts of mixed lengths `cai bench --in-flight` took 147.8 s
+/// (16.4 tokens/s) one at a time and 368.9 s (4.5 tokens/s, one prompt failed) at 2 in flight
+/// (README, Headless): at 2 in flight a KV cache can grow far past its sequence's tokens
+/// (one failed at 8192 positions), a defect not traced yet; so one. Server models default to
+/// their endpoints' limits instead.
 pub const DEFAULT_CONCURRENCY: usize = 1;
 
 /// How a run goes.
