@@ -134,8 +134,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     /// Prompts in flight at once (default: with inference servers, the endpoints' in-flight
-    /// limits added up; in process 1: over prompts of mixed lengths 2 in flight took 2.5 times
-    /// as long as 1, measured with `cai bench --in-flight`; README, Headless).
+    /// limits added up; in process 1: over prompts of mixed lengths 2 and 4 in flight took 3.4
+    /// and 5.8 times as long as 1, measured with `cai bench --in-flight`; README, Headless).
     #[arg(long)]
     pub concurrency: Option<usize>,
     /// Switch the constitution's [settings.repetition] off (no sampler penalties, no early stop

@@ -28,11 +28,11 @@ pub use crate::model::Models;
 
 /// Prompts in flight by default with the in-process model. Since mistralrs-core 0016 the engine
 /// runs prompts of mixed lengths at 2 or more in flight (it used to crash), but the whole
-/// pipeline is slower so: over 8 prompts of mixed lengths `cai bench --in-flight` took 147.8 s
-/// (16.4 tokens/s) one at a time and 368.9 s (4.5 tokens/s, one prompt failed) at 2 in flight
-/// (README, Headless): at 2 in flight a KV cache can grow far past its sequence's tokens
-/// (one failed at 8192 positions), a defect not traced yet; so one. Server models default to
-/// their endpoints' limits instead.
+/// pipeline is slower so: over 8 prompts of mixed lengths `cai bench --in-flight` took 56.9 s
+/// (34.7 tokens/s) one at a time, 195.5 s at 2 in flight, 330.1 s at 4 (one prompt failed at
+/// each) and did not finish in 600 s at 8 (README, Headless): at 2 or more in flight a KV cache
+/// can grow far past its sequence's tokens (one failed at 8192 positions), a defect not traced
+/// yet; so one. Server models default to their endpoints' limits instead.
 pub const DEFAULT_CONCURRENCY: usize = 1;
 
 /// How a run goes.
