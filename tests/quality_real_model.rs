@@ -3,38 +3,21 @@
 //! break the loop, and the pipeline's early stop ends the loop and trims it. The model is
 //! loaded once for the file.
 
-use std::sync::{Arc, LazyLock};
-
-use cai_workbench::model::loader::{load_models, LoadedModels, ModelChoice};
-use cai_workbench::model::{Backend, ChatMessage, FinishReason, Penalties, Sampling};
+use cai_workbench::model::{ChatMessage, FinishReason, Penalties, Sampling};
 use cai_workbench::pipeline::stage::StageContext;
 use cai_workbench::pipeline::Stage;
 use cai_workbench::quality::repetition::measure;
-use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
-static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
-static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
+#[path = "support/default_model.rs"]
+mod default_model;
+use default_model::{policy, RUNTIME};
+
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Greedily, SmolLM2-135M-Instruct answers this by repeating the same few sentences.
 const LOOPING_PROMPT: &str = "List every number you know.";
 const TOKENS: u32 = 100;
-
-fn policy() -> Arc<dyn Backend> {
-    RUNTIME.block_on(async {
-        MODELS
-            .get_or_init(|| async {
-                load_models(&ModelChoice::default(), &|line| eprintln!("{line}"))
-                    .await
-                    .expect("the default model loads")
-            })
-            .await
-            .policy
-            .clone()
-    })
-}
 
 fn generate(sampling: Sampling) -> cai_workbench::model::Generation {
     let model = policy();

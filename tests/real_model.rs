@@ -2,37 +2,22 @@
 //! generation, streaming, cancellation, option probabilities. The model is pulled on first use
 //! and loaded once for the whole file (one shared runtime, since the engine lives in it).
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use cai_workbench::model::loader::{load_models, LoadedModels, ModelChoice};
 use cai_workbench::model::{Backend, ChatMessage, FinishReason, Sampling};
-use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
-static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
-static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
+#[path = "support/default_model.rs"]
+mod default_model;
+use default_model::{models, policy, RUNTIME};
+// Callers of `policy()` hold `alone()` while they use the model.
+
 /// These tests take turns so that each sees the model alone (the one that checks batching
 /// makes its own batch).
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn alone() -> std::sync::MutexGuard<'static, ()> {
     ALONE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-async fn models() -> &'static LoadedModels {
-    MODELS
-        .get_or_init(|| async {
-            load_models(&ModelChoice::default(), &|line| eprintln!("{line}"))
-                .await
-                .expect("the default model loads")
-        })
-        .await
-}
-
-fn policy() -> Arc<dyn Backend> {
-    // Callers hold `alone()` while they use the model.
-    RUNTIME.block_on(async { models().await.policy.clone() })
 }
 
 #[test]

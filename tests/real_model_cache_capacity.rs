@@ -10,32 +10,17 @@
 //! prefix-cache entries once, on the fresh engine, short ones first: those keep the first
 //! capacity, 512, and the long ones grow to 1024.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use cai_workbench::model::loader::{load_models, LoadedModels, ModelChoice};
 use cai_workbench::model::{Backend, ChatMessage, FinishReason, Generation, Sampling};
-use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
-static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Runtime::new().expect("runtime"));
-static MODELS: OnceCell<LoadedModels> = OnceCell::const_new();
+#[path = "support/default_model.rs"]
+mod default_model;
+use default_model::{policy, RUNTIME};
+
 /// The tests take turns: each sets up the prefix cache it needs and then fills the engine.
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn policy() -> Arc<dyn Backend> {
-    RUNTIME.block_on(async {
-        MODELS
-            .get_or_init(|| async {
-                load_models(&ModelChoice::default(), &|line| eprintln!("{line}"))
-                    .await
-                    .expect("the default model loads")
-            })
-            .await
-            .policy
-            .clone()
-    })
-}
 
 /// Notes of well over 512 tokens: a conversation that opens with them leaves a prefix-cache
 /// entry whose KV cache has grown to 1024 positions.
