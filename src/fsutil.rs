@@ -1,5 +1,6 @@
 //! File-system helpers shared by every writer: atomic replace (temp file, fsync, rename, fsync
-//! of the directory) and hashing, so no reader ever sees a half-written file. Temp files are
+//! of the directory), append-only JSON Lines logs ([`append_json_line`], [`read_json_lines`])
+//! and hashing, so no reader ever sees a half-written file. Temp files are
 //! created with the mode a plain file would get (0666 less the umask, so 0644 under umask 022),
 //! so the renamed file is as readable as any other the user makes, never world-writable unless
 //! the umask says so.
@@ -63,6 +64,48 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// Appends one value to a JSON Lines log as one line and makes it durable (fsync).
+pub fn append_json_line<T: serde::Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(value).map_err(std::io::Error::other)?;
+    line.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(line.as_bytes())?;
+    file.sync_data()
+}
+
+/// The values of a JSON Lines log written by [`append_json_line`] (none when the file does not
+/// exist). A torn last line (a crash mid-write) is dropped from the file, so the next line
+/// starts on a line of its own; any other bad line is an error naming its file and line.
+pub fn read_json_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("reading {}: {e}", path.display())),
+    };
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, (n, line)) in lines.iter().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(value) => out.push(value),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {
+                tracing::warn!("{}: dropping a torn last line", path.display());
+                let kept: String = lines[..i].iter().map(|(_, l)| format!("{l}\n")).collect();
+                write_atomic(path, kept.as_bytes())
+                    .map_err(|e| format!("rewriting {}: {e}", path.display()))?;
+            }
+            Err(e) => return Err(format!("{}:{}:{}: {e}", path.display(), n + 1, e.column())),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -83,6 +83,10 @@ fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCo
             let rt = tokio::runtime::Runtime::new()?;
             print!("{}", rt.block_on(cli::ab::ab(&ab))?);
         }
+        Some(Command::Eval(e)) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            print!("{}", rt.block_on(cli::eval::eval(&e))?);
+        }
         Some(Command::Report(r)) => {
             let text = cli::report::report(&r.session, r.against.as_deref(), r.format, r.reflag)?;
             println!("{}", text.trim_end());

@@ -1,12 +1,14 @@
 //! One prompt's head-to-head: the feedback model compares A's final answer with B's under a
-//! harmlessness question and a helpfulness question, each asked in both orders, and the two
-//! P(A better) are averaged, which cancels the model's position bias. Identical answers are a
-//! tie (0.5) without asking.
+//! harmlessness question and a helpfulness question, each asked in both orders through the
+//! pipeline's judge (the same question form, floor and calibration as every comparison), and
+//! the two P(A better) are averaged, which cancels the model's position bias. Identical
+//! answers are a tie (0.5) without asking.
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Backend, ChatMessage, ModelError};
-use crate::pipeline::feedback::{comparison_question, ANSWER_PREFIX};
+use crate::model::{Backend, ModelError};
+use crate::pipeline::judge::{ask_pair, transcript_of_prompt, HowToAsk, PairQuestion};
+use crate::pipeline::stage::{StageContext, StageStop};
 
 /// The two questions of the head-to-head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +52,12 @@ pub struct QuestionVerdict {
     pub p_a_first: f64,
     /// P(A) with A's answer shown second.
     pub p_a_second: f64,
-    /// Their mean: the probability that A's answer is the better one.
+    /// Their mean (each calibrated, when a temperature was given): the probability that A's
+    /// answer is the better one.
     pub p_a: f64,
+    /// A server's top logprobs lacked an option and the floor stood in for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub floored: bool,
 }
 
 /// The head-to-head of one prompt.
@@ -76,15 +82,23 @@ impl HeadToHead {
     }
 }
 
-/// Asks both questions, in both orders, about A's and B's final answers to `prompt`.
+/// Asks both questions, in both orders, about A's and B's final answers to `prompt`;
+/// `temperature` is the feedback model's calibration, if it has one.
 pub async fn compare(
     feedback: &dyn Backend,
-    prompt_id: &str,
-    prompt: &str,
+    (prompt_id, prompt): (&str, &str),
     benign: bool,
-    a: &str,
-    b: &str,
+    (a, b): (&str, &str),
+    temperature: Option<f64>,
 ) -> Result<HeadToHead, ModelError> {
+    let (events, _) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = StageContext {
+        prompt_id,
+        events: &events,
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    let how = HowToAsk::both_orders(temperature);
+    let transcript = transcript_of_prompt(prompt);
     let mut verdicts = Vec::with_capacity(2);
     for question in Question::BOTH {
         let verdict = if a.trim() == b.trim() {
@@ -93,15 +107,27 @@ pub async fn compare(
                 p_a_first: 0.5,
                 p_a_second: 0.5,
                 p_a: 0.5,
+                floored: false,
             }
         } else {
-            let first = first_option(feedback, prompt, question, a, b).await?;
-            let second = 1.0 - first_option(feedback, prompt, question, b, a).await?;
+            let pair = PairQuestion {
+                transcript: &transcript,
+                question: question.text(),
+                a,
+                b,
+            };
+            let v = ask_pair(feedback, &how, &pair, &ctx)
+                .await
+                .map_err(|stop| match stop {
+                    StageStop::Cancelled => ModelError::Backend("cancelled".into()),
+                    StageStop::Failed(why) => ModelError::Backend(why),
+                })?;
             QuestionVerdict {
                 question,
-                p_a_first: first,
-                p_a_second: second,
-                p_a: (first + second) / 2.0,
+                p_a_first: v.p_a_forward,
+                p_a_second: v.p_a_swapped.unwrap_or(v.p_a_forward),
+                p_a: v.p_a,
+                floored: v.floored,
             }
         };
         verdicts.push(verdict);
@@ -113,24 +139,4 @@ pub async fn compare(
         b: b.to_string(),
         verdicts,
     })
-}
-
-/// The probability of the first option under `question`.
-async fn first_option(
-    feedback: &dyn Backend,
-    prompt: &str,
-    question: Question,
-    first: &str,
-    second: &str,
-) -> Result<f64, ModelError> {
-    let text = comparison_question(prompt, question.text(), first, second);
-    let p = feedback
-        .option_probabilities(&[ChatMessage::user(text)], ANSWER_PREFIX, &["A", "B"])
-        .await?;
-    match p.as_slice() {
-        [a, _] if a.is_finite() => Ok(*a),
-        _ => Err(ModelError::Backend(format!(
-            "the feedback model returned {p:?} for options (A) and (B)"
-        ))),
-    }
 }

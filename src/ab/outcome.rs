@@ -8,12 +8,13 @@ use serde::Serialize;
 
 use super::head_to_head::{HeadToHead, Question};
 use super::AbManifest;
+use crate::data::{FlagKind, Site};
+use crate::data::{Record, RecordStatus};
 use crate::insights::diff::ConstitutionDiff;
-use crate::insights::stats::{Mean, Proportion};
-use crate::insights::summary::is_final_evasive;
-use crate::pipeline::{Record, RecordStatus};
-use crate::quality::{final_site, has_flag, kinds, FlagKind, Site};
+use crate::quality::is_final_evasive;
+use crate::quality::{final_site, has_flag, kinds};
 use crate::session::SessionState;
+use crate::stats::{Mean, Proportion};
 
 /// One side's rates over its done records.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

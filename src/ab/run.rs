@@ -4,7 +4,6 @@
 //! sides finished, appended to `head-to-head.jsonl` one fsynced line at a time. Running it
 //! again resumes: finished prompts and comparisons are not redone.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,12 +15,14 @@ use tokio_util::sync::CancellationToken;
 use super::head_to_head::{compare, HeadToHead};
 use super::{outcome, AbManifest, AbOutcome, Side, AB_FILE, HEAD_TO_HEAD_FILE};
 use crate::constitution::Constitution;
-use crate::fsutil::{sha256_hex, write_atomic};
+use crate::data::Prompt;
+use crate::fsutil::{append_json_line, read_json_lines, sha256_hex, write_atomic};
 use crate::insights::diff::diff;
 use crate::model::Models;
+use crate::pipeline::judge::calibration_for;
 use crate::pipeline::runner::{spawn_run, RunOptions};
-use crate::pipeline::{PipelineEvent, Prompt};
-use crate::session::{Manifest, Session, SessionWriter, MANIFEST_FILE};
+use crate::pipeline::PipelineEvent;
+use crate::session::{RunManifest, Session, SessionWriter, MANIFEST_FILE};
 
 /// One constitution of an A/B run: its file, its text and what it parses to.
 #[derive(Debug, Clone)]
@@ -109,13 +110,17 @@ pub async fn run_ab(
             }
             let (fa, fb) = (final_of(&a, &prompt.id), final_of(&b, &prompt.id));
             let benign = plan.benign.iter().any(|p| p.id == prompt.id);
+            // Side A's calibration of the feedback model, when it has one for this model.
+            let temperature = calibration_for(
+                &plan.contenders[0].constitution.settings.comparison,
+                models.feedback.as_ref(),
+            );
             let h = compare(
                 models.feedback.as_ref(),
-                &prompt.id,
-                &prompt.text,
+                (&prompt.id, &prompt.text),
                 benign,
-                fa.unwrap_or_default(),
-                fb.unwrap_or_default(),
+                (fa.unwrap_or_default(), fb.unwrap_or_default()),
+                temperature,
             )
             .await?;
             append_line(&log, &h)?;
@@ -133,7 +138,7 @@ fn final_of<'s>(session: &'s Session, id: &str) -> Option<&'s str> {
     session
         .state()
         .get(id)
-        .filter(|r| r.status == crate::pipeline::RecordStatus::Done)
+        .filter(|r| r.status == crate::data::RecordStatus::Done)
         .and_then(|r| r.final_text())
 }
 
@@ -193,15 +198,14 @@ async fn run_side(
     let dir = plan.dir.join(side.dir_name());
     let mut constitution = contender.constitution.clone();
     constitution.settings.seed = plan.seed;
-    let existing = if dir.join(MANIFEST_FILE).exists() {
-        Some(Session::open(&dir).with_context(|| format!("opening {}", dir.display()))?)
+    let finished = if dir.join(MANIFEST_FILE).exists() {
+        Session::open_read_only(&dir)
+            .with_context(|| format!("opening {}", dir.display()))?
+            .state()
+            .finished_ids()
     } else {
-        None
+        Default::default()
     };
-    let finished = existing
-        .as_ref()
-        .map(|s| s.state().finished_ids())
-        .unwrap_or_default();
     let todo: Vec<Prompt> = prompts
         .iter()
         .filter(|p| !finished.contains(&p.id))
@@ -211,14 +215,17 @@ async fn run_side(
         return Ok(None);
     }
     let models = load().await.map_err(anyhow::Error::msg)?;
-    let session = match existing {
-        Some(s) => s,
-        None => Session::create(
-            &dir,
-            side_manifest(plan, side, contender, &constitution, &models),
-        )
-        .with_context(|| format!("creating {}", dir.display()))?,
-    };
+    let run = RunManifest {
+        constitution: &constitution,
+        constitution_text: &contender.text,
+        constitution_path: Some(&contender.path),
+        prompts_path: Some(&plan.prompts_path),
+        policy: models.policy.info(),
+        feedback: models.feedback.info(),
+    }
+    .manifest(&dir);
+    let session =
+        Session::open_for_run(&dir, run).with_context(|| format!("opening {}", dir.display()))?;
     emit(AbEvent::SideStarted(side, todo.len()));
     let (tx, mut rx) = unbounded_channel();
     let opts = RunOptions {
@@ -254,69 +261,18 @@ async fn run_side(
     Ok(Some(models))
 }
 
-fn side_manifest(
-    plan: &AbPlan,
-    side: Side,
-    contender: &Contender,
-    constitution: &Constitution,
-    models: &Models,
-) -> Manifest {
-    Manifest {
-        name: side.dir_name().to_string(),
-        created_at: chrono::Utc::now().to_rfc3339(),
-        constitution_name: constitution.name.clone(),
-        constitution_sha256: sha256_hex(contender.text.as_bytes()),
-        constitution_toml: contender.text.clone(),
-        constitution_path: Some(contender.path.display().to_string()),
-        prompts_path: Some(plan.prompts_path.display().to_string()),
-        policy_model: models.policy.info(),
-        feedback_model: models.feedback.info(),
-        settings: constitution.settings.clone(),
-        seed: plan.seed,
-        program_version: env!("CARGO_PKG_VERSION").to_string(),
-    }
-}
-
 fn open(dir: &Path, side: Side) -> anyhow::Result<Session> {
     let dir = dir.join(side.dir_name());
     Session::open_read_only(&dir).with_context(|| format!("opening {}", dir.display()))
 }
 
-/// The head-to-head lines written so far. A torn last line (a crash mid-write) is dropped
-/// from the file, so the next line starts on a line of its own; any other bad line is an error.
+/// The head-to-head lines written so far (a torn last line is dropped, see
+/// [`read_json_lines`]).
 pub fn read_head_to_head(path: &Path) -> anyhow::Result<Vec<HeadToHead>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut out = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        match serde_json::from_str(line) {
-            Ok(h) => out.push(h),
-            Err(_) if i + 1 == lines.len() => {
-                tracing::warn!("{}: dropping a torn last line", path.display());
-                let kept: String = lines[..i].iter().map(|l| format!("{l}\n")).collect();
-                write_atomic(path, kept.as_bytes())
-                    .with_context(|| format!("rewriting {}", path.display()))?;
-            }
-            Err(e) => bail!("{}:{}: {e}", path.display(), i + 1),
-        }
-    }
-    Ok(out)
+    read_json_lines(path).map_err(anyhow::Error::msg)
 }
 
-/// Appends one JSON line and makes it durable.
+/// Appends one head-to-head line and makes it durable.
 fn append_line(path: &Path, h: &HeadToHead) -> anyhow::Result<()> {
-    let mut line = serde_json::to_string(h)?;
-    line.push('\n');
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    file.write_all(line.as_bytes())
-        .and_then(|()| file.sync_data())
-        .with_context(|| format!("writing {}", path.display()))
+    append_json_line(path, h).with_context(|| format!("writing {}", path.display()))
 }

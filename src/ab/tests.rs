@@ -9,10 +9,10 @@ use tokio_util::sync::CancellationToken;
 use super::outcome::{win_rate, PromptSet};
 use super::run::{run_ab, AbPlan, Contender, LoadModels};
 use super::*;
-use crate::insights::Proportion;
+use crate::data::Prompt;
 use crate::model::scripted::ScriptedBackend;
 use crate::model::{Backend, Models};
-use crate::pipeline::Prompt;
+use crate::stats::Proportion;
 
 fn h2h(id: &str, benign: bool, harmless: f64, helpful: f64) -> HeadToHead {
     let verdict = |question, p_a| QuestionVerdict {
@@ -20,6 +20,7 @@ fn h2h(id: &str, benign: bool, harmless: f64, helpful: f64) -> HeadToHead {
         p_a_first: p_a,
         p_a_second: p_a,
         p_a,
+        floored: false,
     };
     HeadToHead {
         prompt_id: id.into(),
@@ -74,9 +75,15 @@ fn judge() -> ScriptedBackend {
 #[tokio::test]
 async fn the_head_to_head_averages_both_orders_and_ties_identical_answers() {
     let judge = judge();
-    let h = head_to_head::compare(&judge, "p", "Prompt?", false, "ANSWER-A", "ANSWER-B")
-        .await
-        .unwrap();
+    let h = head_to_head::compare(
+        &judge,
+        ("p", "Prompt?"),
+        false,
+        ("ANSWER-A", "ANSWER-B"),
+        None,
+    )
+    .await
+    .unwrap();
     for v in &h.verdicts {
         assert!((v.p_a_first - 0.8).abs() < 1e-12);
         assert!((v.p_a_second - 0.6).abs() < 1e-12);
@@ -88,7 +95,7 @@ async fn the_head_to_head_averages_both_orders_and_ties_identical_answers() {
         "two questions, two orders"
     );
     let fresh = ScriptedBackend::new();
-    let tie = head_to_head::compare(&fresh, "p", "Prompt?", true, "Same.", "Same. ")
+    let tie = head_to_head::compare(&fresh, ("p", "Prompt?"), true, ("Same.", "Same. "), None)
         .await
         .unwrap();
     assert_eq!(tie.p_a(Question::Harmless), Some(0.5));

@@ -58,6 +58,10 @@ pub enum Command {
     /// Run two constitutions (or two versions of one) on the same prompts with the same seeds
     /// and compare their final answers head to head.
     Ab(AbArgs),
+    /// Measure the feedback model on questions whose answer is known: accuracy with its
+    /// interval, order consistency, position bias and calibration, per configuration and per
+    /// comparison principle; with --fit, a calibration temperature for its labels.
+    Eval(EvalArgs),
 }
 
 /// Which model files to use.
@@ -210,6 +214,58 @@ pub struct AbArgs {
     /// Also run each side's own AI-feedback comparisons (for `cai report` on the sides).
     #[arg(long)]
     pub compare: bool,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: crate::cli::report::ReportFormat,
+    #[command(flatten)]
+    pub models: ModelArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A known-answer set (repeat for several): the CAI paper's evals/*.jsonl, or preference
+    /// pairs (prompt/chosen/rejected, HH-RLHF transcripts, an exported preferences.jsonl).
+    #[arg(
+        long = "set",
+        value_name = "FILE",
+        required_unless_present = "sessions"
+    )]
+    pub sets: Vec<PathBuf>,
+    /// A session whose comparisons a person judged (confirmed, flipped or picked blind): those
+    /// judgements as known answers (repeat for several).
+    #[arg(long = "session", value_name = "DIR")]
+    pub sessions: Vec<PathBuf>,
+    /// The constitution whose comparison principles and settings the judge is asked with.
+    #[arg(long, default_value = DEFAULT_CONSTITUTION)]
+    pub constitution: PathBuf,
+    /// A configuration: single, single:PRINCIPLE, ensemble, chain-of-thought, each with
+    /// /one-order if wanted, or each (every principle alone); repeat for several (default:
+    /// single, single/one-order, ensemble, chain-of-thought).
+    #[arg(long = "config", value_name = "SPEC")]
+    pub configs: Vec<String>,
+    /// Ask pair questions as the set writes them (its own question, after the answer
+    /// prefix) instead of with the constitution's comparison principles.
+    #[arg(long)]
+    pub as_written: bool,
+    /// Ask only the first N questions of each set.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// The eval's directory (resumed if it holds the same eval; default: sessions/eval-TIME).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Fit a calibration temperature on one half of the pair questions under this
+    /// configuration (default: the first), report it on the other half, and write it into
+    /// the constitution's [settings.comparison.calibration].
+    #[arg(long, value_name = "CONFIG", num_args = 0..=1, default_missing_value = "")]
+    pub fit: Option<String>,
+    /// With --fit: report the fit without writing it into the constitution.
+    #[arg(long, requires = "fit")]
+    pub dry_run: bool,
+    /// The seed of the halves of --fit.
+    #[arg(long, default_value_t = 7)]
+    pub fit_seed: u64,
+    /// Questions in flight at once (default: 1 in process; the endpoints' limits on servers).
+    #[arg(long)]
+    pub in_flight: Option<usize>,
     #[arg(long, value_enum, default_value = "md")]
     pub format: crate::cli::report::ReportFormat,
     #[command(flatten)]

@@ -196,7 +196,7 @@ pub async fn bench_model(model: &Arc<dyn Backend>, tokens: u32) -> anyhow::Resul
 pub async fn pipeline_seconds_per_prompt(
     models: &crate::model::Models,
     constitution: &crate::constitution::Constitution,
-    prompts: &[crate::pipeline::Prompt],
+    prompts: &[crate::data::Prompt],
 ) -> anyhow::Result<f64> {
     use crate::pipeline::runner::{run_record, RunOptions};
     let opts = RunOptions {
@@ -216,7 +216,7 @@ pub async fn pipeline_seconds_per_prompt(
             CancellationToken::new(),
         )
         .await;
-        if let crate::pipeline::RecordStatus::Failed(e) = &record.status {
+        if let crate::data::RecordStatus::Failed(e) = &record.status {
             anyhow::bail!("pipeline failed on {}: {e}", prompt.id);
         }
     }
@@ -326,7 +326,7 @@ async fn key_latency(
     })
     .await?;
     let text = std::fs::read_to_string(&args.constitution)?;
-    let prompt = crate::pipeline::Prompt::new(
+    let prompt = crate::data::Prompt::new(
         "How do I pick the lock on my neighbour's front door?",
         Some("theft".into()),
     );

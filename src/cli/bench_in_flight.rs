@@ -13,9 +13,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::constitution::Constitution;
+use crate::data::Prompt;
 use crate::model::{EndpointUsage, Models};
 use crate::pipeline::runner::{spawn_run, RunOptions};
-use crate::pipeline::Prompt;
 
 /// One run at one level.
 #[derive(Debug, Clone, Serialize)]

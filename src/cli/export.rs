@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::data::FlagKind;
 use crate::export::{self, Exclusions, ExportOptions};
-use crate::quality::FlagKind;
 use crate::session::Session;
 
 /// The exclusions of `--exclude FLAGS` and `--min-margin MARGIN`, checked.
@@ -96,7 +96,7 @@ pub fn export(
 mod tests {
     use super::*;
     use crate::cli::review::{review, ReviewAction};
-    use crate::pipeline::RecordStatus;
+    use crate::data::RecordStatus;
     use crate::session::state::tests::record;
     use crate::session::store::tests::manifest;
 

@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod bench_in_flight;
 pub mod check;
+pub mod eval;
 pub mod export;
 pub mod import;
 pub mod logging;
@@ -20,10 +21,8 @@ pub mod tui;
 pub(crate) fn load_constitution(
     path: &std::path::Path,
 ) -> anyhow::Result<(crate::constitution::Constitution, String)> {
-    crate::constitution::parse::load_constitution(path).map_err(|diags| {
-        let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-        anyhow::Error::new(BadInput(lines.join("\n")))
-    })
+    crate::constitution::load_constitution(path)
+        .map_err(|diags| anyhow::Error::new(BadInput(crate::data::diagnostic::lines(&diags))))
 }
 
 /// A problem with a file the user gave (a constitution, a prompt set, a model file), as

@@ -7,10 +7,10 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::constitution::Constitution;
+use crate::data::Record;
 use crate::insights::diff::diff;
 use crate::insights::report::{Report, SessionReport};
 use crate::insights::{insights, items};
-use crate::pipeline::Record;
 use crate::quality::flag_record;
 use crate::session::{Session, SessionState};
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::pipeline::RecordStatus;
+use crate::data::RecordStatus;
 use crate::session::{Review, ReviewState, Session};
 
 /// One review command. Ids may be given as a unique prefix.
@@ -35,6 +35,7 @@ pub fn review(session_dir: &Path, action: ReviewAction) -> anyhow::Result<String
                 state: ReviewState::Pending,
                 edited: None,
                 flipped: false,
+                label_checked: false,
                 at: now,
             };
             session.set_review(&id, review)?;

@@ -3,7 +3,6 @@
 //! and running again on the same session resumes with the prompts not yet done.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,10 +10,12 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::args::RunArgs;
-use crate::pipeline::runner::{spawn_run, Models, RunOptions};
-use crate::pipeline::{PipelineEvent, RecordStatus};
+use crate::data::RecordStatus;
+use crate::model::Models;
+use crate::pipeline::runner::{spawn_run, RunOptions};
+use crate::pipeline::PipelineEvent;
 use crate::prompts::load_prompts;
-use crate::session::{Manifest, Session, SessionWriter};
+use crate::session::{RunManifest, Session, SessionWriter, MANIFEST_FILE};
 
 /// What a run did, for the closing line and for scripts.
 #[derive(Debug, Clone, Default)]
@@ -82,25 +83,19 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     if let Some(n) = args.limit {
         prompts.truncate(n);
     }
-    let constitution_sha = crate::fsutil::sha256_hex(constitution_text.as_bytes());
-    // Open an existing session once, and refuse a different constitution before any model loads.
-    let existing = if args.session.join("manifest.json").exists() {
-        let session = Session::open(&args.session)
-            .with_context(|| format!("opening session {}", args.session.display()))?;
-        if session.manifest().constitution_sha256 != constitution_sha {
-            bail!(
-                "{} was made with another constitution ({} sha256 {}); {} has sha256 {}\n  fix: use a new --session, or the constitution the session was made with",
-                args.session.display(),
-                session.manifest().constitution_name,
-                short_hash(&session.manifest().constitution_sha256),
-                args.constitution.display(),
-                short_hash(&constitution_sha)
-            );
+    // Refuse a session made with another constitution before any model loads (the models are
+    // checked against it too, once loaded).
+    if args.session.join(MANIFEST_FILE).exists() {
+        let made_with = crate::session::store::read_manifest(&args.session)?;
+        let sha = crate::fsutil::sha256_hex(constitution_text.as_bytes());
+        if let Err(mismatch) = made_with.check_constitution(&constitution.name, &sha) {
+            return Err(crate::session::SessionError::Mismatch {
+                dir: args.session.clone(),
+                mismatch,
+            }
+            .into());
         }
-        Some(session)
-    } else {
-        None
-    };
+    }
 
     // A model file named on the command line is checked before anything is created.
     let (_, plan) = crate::cli::models::plan(&args.models, Some(&args.constitution))?;
@@ -115,20 +110,17 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     let loaded =
         crate::model::loader::load_plan(&plan, args.compare, &|line| eprintln!("{line}")).await?;
 
-    let session = open_or_create(existing, &args.session, || Manifest {
-        name: session_name(&args.session),
-        created_at: chrono::Utc::now().to_rfc3339(),
-        constitution_name: constitution.name.clone(),
-        constitution_sha256: constitution_sha.clone(),
-        constitution_toml: constitution_text.clone(),
-        constitution_path: Some(args.constitution.display().to_string()),
-        prompts_path: Some(args.prompts.display().to_string()),
-        policy_model: loaded.policy.info(),
-        feedback_model: loaded.feedback.info(),
-        settings: constitution.settings.clone(),
-        seed: constitution.settings.seed,
-        program_version: env!("CARGO_PKG_VERSION").to_string(),
-    })?;
+    let run_manifest = RunManifest {
+        constitution: &constitution,
+        constitution_text: &constitution_text,
+        constitution_path: Some(&args.constitution),
+        prompts_path: Some(&args.prompts),
+        policy: loaded.policy.info(),
+        feedback: loaded.feedback.info(),
+    }
+    .manifest(&args.session);
+    let session = Session::open_for_run(&args.session, run_manifest)
+        .with_context(|| format!("opening session {}", args.session.display()))?;
     let finished = session.state().finished_ids();
     let total = prompts.len();
     let todo: Vec<_> = prompts
@@ -248,29 +240,6 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
     Ok(report)
 }
 
-fn open_or_create(
-    existing: Option<Session>,
-    dir: &Path,
-    manifest: impl FnOnce() -> Manifest,
-) -> anyhow::Result<Session> {
-    match existing {
-        Some(session) => Ok(session),
-        None => Session::create(dir, manifest())
-            .with_context(|| format!("creating session {}", dir.display())),
-    }
-}
-
-/// The first 12 characters of a hash, for messages (a hand-edited manifest may hold less).
-fn short_hash(hash: &str) -> &str {
-    hash.get(..12).unwrap_or(hash)
-}
-
-fn session_name(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "session".into())
-}
-
 fn progress_bar(len: usize) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
@@ -286,7 +255,7 @@ fn progress_bar(len: usize) -> Option<ProgressBar> {
 }
 
 /// One plain line per finished record.
-fn record_line(record: &crate::pipeline::Record) -> String {
+fn record_line(record: &crate::data::Record) -> String {
     let status = match &record.status {
         RecordStatus::Done => "done".to_string(),
         RecordStatus::Failed(e) => format!("failed: {e}"),

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::pipeline::{Record, RecordStatus};
+use crate::data::{Record, RecordStatus};
 use crate::session::{list_sessions, Session};
 
 /// A table of the sessions under `root`, oldest first.
@@ -129,9 +129,8 @@ fn record_row(record: &Record, session: &Session) -> Vec<String> {
         RecordStatus::Failed(_) => "failed".to_string(),
         RecordStatus::Cancelled => "cancelled".to_string(),
     };
-    let initial_evasive = record.initial.as_ref().is_some_and(|r| r.evasive);
-    let final_evasive = record.rounds.last().is_some_and(|r| r.revision.evasive);
-    let evasive = match (initial_evasive, final_evasive) {
+    let evasive = crate::quality::evasiveness(record);
+    let evasive = match (evasive.initial, evasive.final_answer) {
         (true, true) => "initial+final",
         (true, false) => "initial",
         (false, true) => "final",
@@ -227,6 +226,7 @@ mod tests {
             state: ReviewState::Approved,
             edited: Some("e".into()),
             flipped: false,
+            label_checked: false,
             at: "t".into(),
         };
         s.set_review(&evasive.prompt.id, review).unwrap();
@@ -268,7 +268,8 @@ mod tests {
         let cells: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(
             &cells[1..5],
-            ["done", "approved+edit", "initial", "-"],
+            // No round ran, so the initial answer is the final one too.
+            ["done", "approved+edit", "initial+final", "-"],
             "{row}"
         );
         assert!(show(&tmp.path().join("nope")).is_err());

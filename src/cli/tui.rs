@@ -38,7 +38,7 @@ pub async fn run(args: TuiArgs, log_path: Option<PathBuf>) -> anyhow::Result<()>
     };
     let (status_tx, status_rx) = tokio::sync::mpsc::unbounded_channel();
     let (profiles, plan) = crate::cli::models::plan(&args.models, Some(&config.constitution_path))?;
-    config.model_choices = crate::tui::views::model_picker::choices(&plan, &profiles);
+    config.model_choices = crate::model::choices::choices(&plan, &profiles);
     let models = Box::pin(async move {
         let status = move |line: String| {
             let _ = status_tx.send(line);

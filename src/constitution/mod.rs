@@ -5,7 +5,6 @@
 //! [`Diagnostic`]s carrying file, line and column (the rules live in [`validate`]);
 //! [`document`] is the one TOML writer (new files, and in-place edits that keep comments); [`import`] converts formats users already have.
 
-pub mod diagnostic;
 pub mod document;
 pub mod import;
 mod locate;
@@ -13,6 +12,5 @@ pub mod parse;
 pub mod types;
 pub mod validate;
 
-pub use diagnostic::Diagnostic;
 pub use parse::{load_constitution, parse_constitution};
 pub use types::*;

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use toml_edit::ImDocument;
 
-use super::diagnostic::{Diagnostic, LineIndex};
 use super::locate::{path_at_offset, span_of_path};
 use super::types::Constitution;
 use super::validate::validate;
+use crate::data::{Diagnostic, LineIndex};
 
 /// Parses and validates constitution text. `file` is only used to label diagnostics.
 pub fn parse_constitution(

@@ -139,17 +139,6 @@ impl RepetitionSettings {
             ..RepetitionSettings::default()
         }
     }
-
-    /// The sampler penalties of these settings.
-    pub fn penalties(&self) -> crate::model::Penalties {
-        crate::model::Penalties {
-            frequency: self.frequency_penalty,
-            presence: self.presence_penalty,
-            dry_multiplier: self.dry_multiplier,
-            dry_base: self.dry_base,
-            dry_allowed_length: self.dry_allowed_length,
-        }
-    }
 }
 
 /// How the feedback stage asks its questions.
@@ -169,6 +158,29 @@ pub struct ComparisonSettings {
     pub candidates: CandidatePair,
     /// A comparison with |P(A) - 0.5| below this is flagged as a near tie.
     pub tie_margin: f32,
+    /// The feedback model's calibration, fitted on known answers by `cai eval --fit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// A calibration temperature for the feedback model's P(A): each order's log-odds are divided
+/// by it before the orders are averaged. Fitted by `cai eval --fit` on one half of a
+/// known-answer set (and reported on the other); it applies only to the model it was fitted
+/// for. A judge at chance gets a large temperature, which sends its labels to 0.5.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    pub temperature: f64,
+    /// The feedback model it was fitted for: its file's sha256 when local, else its name.
+    pub feedback_model: String,
+    /// What it was fitted on (set, items, configuration), for the record.
+    #[serde(default)]
+    pub fitted_on: String,
+    /// Expected calibration error on the held-out half before and after, if measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ece_before: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ece_after: Option<f64>,
 }
 
 impl Default for ComparisonSettings {
@@ -181,6 +193,7 @@ impl Default for ComparisonSettings {
             max_reasoning_tokens: 96,
             candidates: CandidatePair::InitialVsRevision,
             tie_margin: 0.05,
+            calibration: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::tests::{full_record, lines, review};
 use super::*;
-use crate::quality::{FlagKind, QualityFlag, Site};
+use crate::data::{FlagKind, QualityFlag, Site};
 use crate::session::store::tests::manifest;
 
 /// Four approved records: id2's revision is flagged degenerate, id3's P(A) is 0.52.
@@ -21,7 +21,7 @@ fn session(dir: &Path) -> Session {
         if n == 3 {
             let c = r.comparison.as_mut().unwrap();
             c.p_a = 0.52;
-            c.choice = crate::pipeline::Choice::A;
+            c.choice = crate::data::Choice::A;
         }
         s.append_record(&r).unwrap();
         s.set_review(

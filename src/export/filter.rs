@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::pipeline::Record;
-use crate::quality::{final_site, FlagKind, Site};
+use crate::data::Record;
+use crate::data::{FlagKind, Site};
+use crate::quality::final_site;
 use crate::session::Review;
 
 /// The reason `--min-margin` gives in counts.
@@ -95,8 +96,9 @@ pub fn count(counts: &mut ExcludedCounts, file: &str, reasons: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::QualityFlag;
+    use crate::quality::flag_record;
     use crate::quality::tests::{answer, comparison, record, round};
-    use crate::quality::{flag_record, QualityFlag};
     use crate::session::ReviewState;
 
     fn review(edited: bool) -> Review {
@@ -104,6 +106,7 @@ mod tests {
             state: ReviewState::Approved,
             edited: edited.then(|| "My own text.".to_string()),
             flipped: false,
+            label_checked: false,
             at: String::new(),
         }
     }

@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::constitution::{parse_constitution, Constitution};
+use crate::data::RecordStatus;
 use crate::fsutil::{sha256_hex, write_atomic};
-use crate::pipeline::RecordStatus;
 use crate::session::{ReviewState, Session};
 
 use filter::LineKind;
@@ -103,6 +103,8 @@ pub enum ExportError {
     Exists { path: PathBuf },
     #[error("nothing selected to export: neither SFT nor preference data was asked for")]
     NothingSelected,
+    #[error("revision pairs go into preferences.jsonl, which is not selected\n  fix: select the preference file too, or leave revision pairs out")]
+    RevisionPairsWithoutPreferences,
     #[error("session {session} has no approved records to export\n  fix: review records first, e.g. `cai review --session {} --approve-all`", dir.display())]
     NothingApproved { session: String, dir: PathBuf },
     #[error("could not write {}: {source}", path.display())]
@@ -122,6 +124,20 @@ struct Built {
     constitution: Option<Constitution>,
 }
 
+impl ExportOptions {
+    /// Whether these options ask for something an export can write: at least one file, and
+    /// revision pairs only with the preference file they go into.
+    pub fn check(&self) -> Result<(), ExportError> {
+        if !self.sft && !self.preferences {
+            return Err(ExportError::NothingSelected);
+        }
+        if self.revision_pairs && !self.preferences {
+            return Err(ExportError::RevisionPairsWithoutPreferences);
+        }
+        Ok(())
+    }
+}
+
 /// Counts what [`export`] would write with these options, without writing anything.
 pub fn plan(session: &Session, opts: &ExportOptions) -> ExportSummary {
     build(session, opts).summary
@@ -130,9 +146,7 @@ pub fn plan(session: &Session, opts: &ExportOptions) -> ExportSummary {
 /// Writes the export. Refuses (before writing anything) if a target file exists and
 /// `opts.force` is not set.
 pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, ExportError> {
-    if !opts.sft && !opts.preferences {
-        return Err(ExportError::NothingSelected);
-    }
+    opts.check()?;
     let built = build(session, opts);
     if built.summary.approved == 0 {
         return Err(ExportError::NothingApproved {

@@ -11,9 +11,9 @@
 
 use serde::Serialize;
 
+use crate::data::{Choice, Comparison, Record};
 use crate::model::ChatMessage;
-use crate::pipeline::{Choice, Comparison, Record};
-use crate::session::{Manifest, Review};
+use crate::session::{reviewed_label, Manifest, Review};
 
 use super::provenance::{final_answer, Provenance};
 
@@ -79,21 +79,17 @@ pub fn ai_feedback_pair(
         b_source,
         b,
         verdicts,
-        p_a,
-        choice,
+        ..
     } = comparison;
     if a == b {
         return Err("the compared responses are identical".into());
     }
-    let model_choice = *choice;
-    let chosen_slot = match (model_choice, review.flipped) {
-        (Choice::A, false) | (Choice::B, true) => Choice::A,
-        _ => Choice::B,
+    let label = reviewed_label(comparison, Some(review));
+    let (chosen, chosen_source, rejected, rejected_source) = match label.chosen {
+        Choice::A => (a, a_source, b, b_source),
+        Choice::B => (b, b_source, a, a_source),
     };
-    let (chosen, chosen_source, rejected, rejected_source, p_chosen) = match chosen_slot {
-        Choice::A => (a, a_source, b, b_source, *p_a),
-        Choice::B => (b, b_source, a, a_source, 1.0 - *p_a),
-    };
+    let p_chosen = label.p_chosen;
     Ok(Some(PreferenceLine {
         prompt: vec![ChatMessage::user(record.prompt.text.clone())],
         chosen: vec![ChatMessage::assistant(chosen.clone())],

@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
+use crate::data::Record;
 use crate::fsutil::sha256_hex;
-use crate::pipeline::Record;
 use crate::session::{Manifest, Review, ReviewState};
 
 /// The sampling settings the policy ran with.

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use crate::data::Record;
 use crate::model::ChatMessage;
-use crate::pipeline::Record;
 use crate::session::{Manifest, Review};
 
 use super::provenance::{final_answer, Provenance};

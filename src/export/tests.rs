@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::*;
-use crate::model::FinishReason;
-use crate::pipeline::{Choice, Comparison, PrincipleVerdict, Prompt, Record, Response, Round};
+use crate::data::FinishReason;
+use crate::data::{Choice, Comparison, PrincipleVerdict, Prompt, Record, Response, Round};
 use crate::session::store::tests::manifest;
 use crate::session::Review;
 
@@ -50,6 +50,7 @@ pub(super) fn full_record(n: u32) -> Record {
                     p_a: 0.2,
                     reasoning: None,
                     floored: false,
+                    temperature: None,
                 },
                 PrincipleVerdict {
                     principle_id: "wise".into(),
@@ -59,6 +60,7 @@ pub(super) fn full_record(n: u32) -> Record {
                     p_a: 0.2,
                     reasoning: None,
                     floored: false,
+                    temperature: None,
                 },
             ],
             p_a: 0.2,
@@ -79,6 +81,7 @@ pub(super) fn review(state: ReviewState, edited: Option<&str>, flipped: bool) ->
         state,
         edited: edited.map(str::to_string),
         flipped,
+        label_checked: false,
         at: "2024-01-02T00:00:00Z".into(),
     }
 }

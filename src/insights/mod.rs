@@ -9,17 +9,15 @@
 pub mod diff;
 pub mod principles;
 pub mod report;
-pub mod stats;
 pub mod summary;
 
 #[cfg(test)]
 mod tests;
 
 pub use principles::{comparison_stats, critique_stats, ComparisonStats, CritiqueStats};
-pub use stats::{Mean, Proportion};
 pub use summary::{summarise, Summary};
 
-use crate::pipeline::Record;
+use crate::data::Record;
 use crate::session::{Review, SessionState};
 
 /// A record and its review, if it has one.

@@ -21,11 +21,12 @@
 
 use serde::Serialize;
 
-use super::stats::{Mean, Proportion};
 use super::Item;
-use crate::pipeline::Record;
-use crate::quality::{has_flag, similarity::change, FlagKind, Site};
-use crate::session::ReviewState;
+use crate::data::{Choice, FlagKind, Record, Site};
+use crate::quality::has_flag;
+use crate::quality::similarity::change;
+use crate::session::{reviewed_label, ReviewState};
+use crate::stats::{Mean, Proportion};
 
 /// One critique principle over a session.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -158,7 +159,7 @@ pub fn comparison_stats<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Vec<Co
         let reviewer = review.and_then(|r| match r.state {
             ReviewState::Pending => None,
             ReviewState::Rejected => Some(None),
-            ReviewState::Approved => Some(Some((c.p_a >= 0.5) != r.flipped)),
+            ReviewState::Approved => Some(Some(reviewed_label(c, Some(r)).chosen == Choice::A)),
         });
         for (i, v) in c.verdicts.iter().enumerate() {
             let entry = entry(&mut stats, &v.principle_id);

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::diff::ConstitutionDiff;
-use super::stats::{Mean, Proportion};
 use super::Insights;
+use crate::stats::{Mean, Proportion};
 
 /// One session as reported.
 #[derive(Debug, Clone, PartialEq, Serialize)]

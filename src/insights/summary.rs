@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::stats::{Mean, Proportion};
 use super::Item;
-use crate::pipeline::{Record, RecordStatus};
-use crate::quality::{final_site, has_flag, similarity::change, FlagKind, Site};
+use crate::data::{FlagKind, Site};
+use crate::data::{Record, RecordStatus};
+use crate::quality::similarity::change;
+use crate::quality::{final_site, has_flag};
 use crate::session::ReviewState;
+use crate::stats::{Mean, Proportion};
 
 /// The numbers of one session (done records unless said otherwise).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -74,7 +76,7 @@ fn add_record(s: &mut Summary, record: &Record) {
         }
     }
     if record.final_text().is_some() {
-        s.refusals.push(is_final_evasive(record));
+        s.refusals.push(crate::quality::is_final_evasive(record));
         let site = final_site(record);
         s.degenerate_final
             .push(has_flag(record, FlagKind::Degenerate, Some(site)));
@@ -101,13 +103,5 @@ fn add_record(s: &mut Summary, record: &Record) {
             s.revision_preferred
                 .push_weight(if p == 0.5 { 0.5 } else { f64::from(p > 0.5) });
         }
-    }
-}
-
-/// Whether the record's final answer reads as a refusal.
-pub fn is_final_evasive(record: &Record) -> bool {
-    match record.rounds.last() {
-        Some(round) => round.revision.evasive,
-        None => record.initial.as_ref().is_some_and(|r| r.evasive),
     }
 }

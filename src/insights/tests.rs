@@ -1,10 +1,11 @@
 //! Every statistic on hand-built records whose answers are worked out by hand in the comments.
 
 use super::*;
-use crate::pipeline::PrincipleVerdict;
+use crate::data::PrincipleVerdict;
 use crate::quality::flag_record;
 use crate::quality::tests::{answer, comparison, record, round};
 use crate::session::ReviewState;
+use crate::stats::Proportion;
 
 const FLUENT: &str = "Mixing bleach with ammonia releases toxic chloramine gas, so store the \
                       two apart and open a window when you clean.";
@@ -22,6 +23,7 @@ fn review(state: ReviewState, flipped: bool) -> Review {
         state,
         edited: None,
         flipped,
+        label_checked: false,
         at: String::new(),
     }
 }
@@ -132,6 +134,7 @@ fn verdict(id: &str, forward: f64, swapped: Option<f64>, p_a: f64) -> PrincipleV
         p_a,
         reasoning: None,
         floored: false,
+        temperature: None,
     }
 }
 

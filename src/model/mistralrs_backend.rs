@@ -19,10 +19,8 @@ use mistralrs::{
 use tokio_util::sync::CancellationToken;
 
 pub use super::mistralrs_logits::TextScore;
-use super::{
-    Backend, ChatMessage, FinishReason, Generation, ModelError, ModelInfo, Role, Sampling,
-    TokenSink,
-};
+use super::{Backend, ChatMessage, Generation, ModelError, ModelInfo, Role, Sampling, TokenSink};
+use crate::data::FinishReason;
 
 /// A GGUF model loaded by mistral.rs.
 pub struct MistralRsBackend {

@@ -8,6 +8,7 @@
 //! - `fetch`: the default model, where it lives and how it is pulled and verified.
 //! - `requantize`, `derived`: the default model converted once into a format with fast CPU kernels.
 
+pub mod choices;
 pub mod derived;
 pub mod fetch;
 pub mod gguf;
@@ -20,9 +21,15 @@ pub mod requantize;
 pub mod scripted;
 
 use async_trait::async_trait;
+
+use crate::data::FinishReason;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
+
+/// The assistant prefix after which a comparison's option letter is scored: the model's turn
+/// begins with it and the next token is the option ("A" or "B").
+pub const ANSWER_PREFIX: &str = "The answer is: (";
 
 /// Who said a chat turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,20 +117,6 @@ pub struct Penalties {
     pub dry_allowed_length: u32,
 }
 
-/// Why a generation stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FinishReason {
-    /// The model ended its turn.
-    Stop,
-    /// The token limit was reached.
-    Length,
-    /// The caller cancelled; the text is partial.
-    Cancelled,
-    /// The pipeline stopped it because it was repeating itself (the repeats are trimmed).
-    Loop,
-}
-
 /// The result of one chat completion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generation {
@@ -175,6 +168,21 @@ pub struct ModelInfo {
     /// For a model behind inference servers: the endpoints and settings used (never the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<openai::ServerInfo>,
+}
+
+impl ModelInfo {
+    /// Whether two infos name the same model: the same weights (sha256) when both know them,
+    /// else the same name, run the same way (in process, or behind servers). A server model
+    /// on other endpoints is still the same model.
+    pub fn same_model(&self, other: &ModelInfo) -> bool {
+        if self.server.is_some() != other.server.is_some() {
+            return false;
+        }
+        match (&self.sha256, &other.sha256) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.id == other.id,
+        }
+    }
 }
 
 /// Errors a backend reports; each says what to do about it.

@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::openai::{Continuation, ServerConfig};
-use crate::constitution::diagnostic::{Diagnostic, LineIndex};
+use super::openai::{Continuation, ServerConfig, MAX_TIMEOUT_S};
+use crate::data::{Diagnostic, LineIndex};
 
 /// The file name looked for.
 pub const CONFIG_FILE: &str = "cai.toml";
@@ -308,10 +308,15 @@ fn profile_spec(p: &ProfileToml, base: &Path) -> Result<ModelSpec, String> {
             c.top_logprobs = p.top_logprobs.unwrap_or(c.top_logprobs);
             c.logprob_base = p.logprob_base.unwrap_or(c.logprob_base);
             c.chat_template = p.chat_template.as_ref().map(relative);
-            let seconds = |s: Option<f64>, default: Duration, key: &str| match s {
+            let seconds = |s: Option<f64>, default: Duration, key: &str| {
+                match s {
                 None => Ok(default),
-                Some(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
-                Some(s) => Err(format!("{key} = {s} must be a positive number of seconds")),
+                Some(s) if s > 0.0 && s <= MAX_TIMEOUT_S => Duration::try_from_secs_f64(s)
+                    .map_err(|e| format!("{key} = {s}: {e}")),
+                Some(s) => Err(format!(
+                    "{key} = {s} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S} (a day)"
+                )),
+            }
             };
             c.connect_timeout =
                 seconds(p.connect_timeout_s, c.connect_timeout, "connect_timeout_s")?;

@@ -14,10 +14,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    Backend, ChatMessage, FinishReason, Generation, ModelError, ModelInfo, Role, Sampling,
-    TokenSink,
-};
+use super::{Backend, ChatMessage, Generation, ModelError, ModelInfo, Role, Sampling, TokenSink};
+use crate::data::FinishReason;
 
 /// Computes option probabilities from (messages, assistant prefix, options); the result is
 /// normalised by the backend.
@@ -48,6 +46,8 @@ pub struct ScriptedBackend {
     token_delay: Option<Duration>,
     probabilities: Option<Box<ProbabilityFn>>,
     fail_when: Vec<String>,
+    panic_when: Vec<String>,
+    id: String,
     chat_log: Mutex<Vec<ChatCall>>,
     probability_log: Mutex<Vec<ProbabilityCall>>,
     in_flight: AtomicUsize,
@@ -69,6 +69,8 @@ impl ScriptedBackend {
             token_delay: None,
             probabilities: None,
             fail_when: Vec::new(),
+            panic_when: Vec::new(),
+            id: "scripted".to_string(),
             chat_log: Mutex::new(Vec::new()),
             probability_log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
@@ -115,6 +117,19 @@ impl ScriptedBackend {
     /// Any call whose last user message contains `needle` fails with [`ModelError::Backend`].
     pub fn failing_when(mut self, needle: impl Into<String>) -> Self {
         self.fail_when.push(needle.into());
+        self
+    }
+
+    /// Any chat call whose last user message contains `needle` panics (for tests of what
+    /// the callers do with a task that panics).
+    pub fn panicking_when(mut self, needle: impl Into<String>) -> Self {
+        self.panic_when.push(needle.into());
+        self
+    }
+
+    /// The model id it reports (`scripted` by default).
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
         self
     }
 
@@ -229,7 +244,7 @@ fn count_words(messages: &[ChatMessage]) -> u32 {
 impl Backend for ScriptedBackend {
     fn info(&self) -> ModelInfo {
         ModelInfo {
-            id: "scripted".to_string(),
+            id: self.id.clone(),
             path: None,
             sha256: None,
             server: None,
@@ -249,6 +264,14 @@ impl Backend for ScriptedBackend {
             messages: messages.to_vec(),
             sampling,
         });
+        let last_user = last_user_message(messages);
+        if self
+            .panic_when
+            .iter()
+            .any(|n| last_user.contains(n.as_str()))
+        {
+            panic!("scripted panic on {last_user:?}");
+        }
         self.check_failure(messages)?;
         let reply = self.reply_for(messages);
         let mut text = String::new();

@@ -16,12 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::cleanup::clean_revision;
 use super::events::{PipelineEvent, Stage};
-use super::record::{Prompt, Record, Response, Round};
 use super::stage::{
     account, blank_record, record_rng, response_from, RngStream, StageContext, StageStop,
 };
-use crate::constitution::{Constitution, FewShotExample, Principle};
-use crate::model::{Backend, ChatMessage, FinishReason, Sampling};
+use crate::constitution::{Constitution, FewShotExample, Principle, RepetitionSettings};
+use crate::data::{FinishReason, Prompt, Record, Response, Round};
+use crate::model::{Backend, ChatMessage, Penalties, Sampling};
 
 /// The few-shot examples as chat turns, six per example, in file order.
 pub fn few_shot_messages(examples: &[FewShotExample]) -> Vec<ChatMessage> {
@@ -40,6 +40,17 @@ pub fn few_shot_messages(examples: &[FewShotExample]) -> Vec<ChatMessage> {
         .collect()
 }
 
+/// The sampler penalties of a constitution's repetition settings.
+pub fn penalties(r: &RepetitionSettings) -> Penalties {
+    Penalties {
+        frequency: r.frequency_penalty,
+        presence: r.presence_penalty,
+        dry_multiplier: r.dry_multiplier,
+        dry_base: r.dry_base,
+        dry_allowed_length: r.dry_allowed_length,
+    }
+}
+
 /// Sampling of the policy for responses and revisions.
 pub fn response_sampling(constitution: &Constitution) -> Sampling {
     let s = &constitution.settings;
@@ -47,7 +58,7 @@ pub fn response_sampling(constitution: &Constitution) -> Sampling {
         temperature: s.temperature,
         top_p: s.top_p,
         max_tokens: s.max_response_tokens,
-        penalties: s.repetition.penalties(),
+        penalties: penalties(&s.repetition),
         stop_on_loop: s.repetition.stop_on_loop,
         seed: Some(s.seed),
     }
@@ -60,7 +71,7 @@ pub fn critique_sampling(constitution: &Constitution) -> Sampling {
         temperature: s.temperature,
         top_p: s.top_p,
         max_tokens: s.max_critique_tokens,
-        penalties: s.repetition.penalties(),
+        penalties: penalties(&s.repetition),
         stop_on_loop: s.repetition.stop_on_loop,
         seed: Some(s.seed),
     }
@@ -87,26 +98,12 @@ pub async fn run_supervised(
     let few_shot = few_shot_messages(&constitution.examples);
     let prompt_text = record.prompt.text.clone();
 
-    ctx.check_cancelled()?;
-    let mut messages = few_shot.clone();
-    messages.push(ChatMessage::user(&prompt_text));
-    let initial = ctx
-        .generate(
-            policy,
-            &messages,
-            response_sampling(constitution),
-            Stage::Initial,
-        )
-        .await?;
-    record.initial = Some(response_from(&initial, initial.text.trim().to_string()));
-    account(record, &initial)?;
-
+    let mut latest = initial_response(policy, constitution, &few_shot, record, ctx).await?;
     let mut rng = record_rng(
         constitution.settings.seed,
         &record.prompt.id,
         RngStream::Rounds,
     );
-    let mut latest = initial.text.trim().to_string();
     for round in 1..=rounds {
         ctx.check_cancelled()?;
         let principle = principles[rng.gen_range(0..principles.len())];
@@ -128,6 +125,32 @@ pub async fn run_supervised(
         done?;
     }
     Ok(())
+}
+
+/// The initial response to the record's prompt (few-shot examples in front), streamed as
+/// `Stage::Initial` and stored in `record.initial`; returns its text.
+async fn initial_response(
+    policy: &dyn Backend,
+    constitution: &Constitution,
+    few_shot: &[ChatMessage],
+    record: &mut Record,
+    ctx: &StageContext<'_>,
+) -> Result<String, StageStop> {
+    ctx.check_cancelled()?;
+    let mut messages = few_shot.to_vec();
+    messages.push(ChatMessage::user(&record.prompt.text));
+    let initial = ctx
+        .generate(
+            policy,
+            &messages,
+            response_sampling(constitution),
+            Stage::Initial,
+        )
+        .await?;
+    let text = initial.text.trim().to_string();
+    record.initial = Some(response_from(&initial, text.clone()));
+    account(record, &initial)?;
+    Ok(text)
 }
 
 /// One round: critique `latest` against `principle`, then revise. The round is pushed onto
@@ -195,20 +218,25 @@ async fn critique_and_revise(
 pub enum TryPrincipleError {
     #[error("no principle `{0}` in the constitution")]
     UnknownPrinciple(String),
+    /// Cancelled before a round began (while the initial response was written).
+    #[error("cancelled")]
+    Cancelled,
     #[error("{0}")]
     Failed(String),
 }
 
 /// Tries one principle (enabled or not) on one response to a prompt, for the constitution
-/// editor: one critique and one revision with the constitution's few-shot examples in front,
-/// streamed as `Stage::Critique(1)` and `Stage::Revision(1)`. A cancellation is not an error:
-/// the round comes back with what was produced and finish `Cancelled`.
+/// editor: the given response, or a fresh initial response (streamed as `Stage::Initial`, as a
+/// run makes it), then one critique and one revision with the constitution's few-shot examples
+/// in front, streamed as `Stage::Critique(1)` and `Stage::Revision(1)`, with the same seeds
+/// and loop watch as a run. A cancellation is not an error: the round comes back with what
+/// was produced and finish `Cancelled`.
 pub async fn try_principle(
     policy: &dyn Backend,
     constitution: &Constitution,
     principle_id: &str,
     prompt: &Prompt,
-    response_text: &str,
+    response: Option<&str>,
     events: &UnboundedSender<PipelineEvent>,
     cancel: CancellationToken,
 ) -> Result<Round, TryPrincipleError> {
@@ -224,12 +252,20 @@ pub async fn try_principle(
     };
     let mut scratch = blank_record(prompt.clone(), String::new());
     let few_shot = few_shot_messages(&constitution.examples);
+    let response_text = match response {
+        Some(text) => text.to_string(),
+        None => match initial_response(policy, constitution, &few_shot, &mut scratch, &ctx).await {
+            Ok(text) => text,
+            Err(StageStop::Cancelled) => return Err(TryPrincipleError::Cancelled),
+            Err(StageStop::Failed(reason)) => return Err(TryPrincipleError::Failed(reason)),
+        },
+    };
     let result = critique_and_revise(
         policy,
         constitution,
         &few_shot,
         &prompt.text,
-        response_text,
+        &response_text,
         principle,
         1,
         &mut scratch,
@@ -238,6 +274,7 @@ pub async fn try_principle(
     .await;
     match (result, scratch.rounds.pop()) {
         (Ok(()), Some(round)) | (Err(StageStop::Cancelled), Some(round)) => Ok(round),
+        (Err(StageStop::Cancelled), None) => Err(TryPrincipleError::Cancelled),
         (Err(StageStop::Failed(reason)), _) => Err(TryPrincipleError::Failed(reason)),
         (_, None) => Err(TryPrincipleError::Failed(
             "no round was produced".to_string(),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::Record;
+use crate::data::Record;
 
 /// Which step of a record's pipeline produced some text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

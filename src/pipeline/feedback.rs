@@ -12,33 +12,21 @@
 //!   `settings.clamp`, because such probabilities come out near 0 or 1.
 //!
 //! With `both_orders`, every question is also asked with the options swapped and the two P(A)
-//! are averaged, which cancels the model's position bias.
+//! are averaged, which cancels the model's position bias. Every question is asked through
+//! [`super::judge`], as A/B runs and `cai eval` ask theirs; a calibration temperature
+//! (`[settings.comparison.calibration]`, fitted by `cai eval --fit`) is applied when it was
+//! fitted for the feedback model in use.
 
 use rand::seq::index::sample;
 use rand::Rng;
 
 use super::critique_revision::{few_shot_messages, response_sampling};
 use super::events::{PipelineEvent, Stage};
-use super::record::{Choice, Comparison, PrincipleVerdict, Record};
+use super::judge::{ask_pair, calibration_for, transcript_of_prompt, HowToAsk, PairQuestion};
 use super::stage::{account, note_server, record_rng, RngStream, StageContext, StageStop};
 use crate::constitution::{CandidatePair, ComparisonMode, ComparisonPrinciple, Constitution};
-use crate::model::{Backend, ChatMessage, Sampling};
-
-/// The assistant prefix after which the option letter is scored.
-pub const ANSWER_PREFIX: &str = "The answer is: (";
-/// What follows the reasoning in chain-of-thought mode, before the option letter.
-pub const COT_ANSWER_SUFFIX: &str = "\nSo the answer is: (";
-/// Appended to the question in chain-of-thought mode.
-pub const COT_INSTRUCTION: &str = "Let's think step by step, then answer with (A) or (B).";
-const OPTIONS: [&str; 2] = ["A", "B"];
-
-/// The multiple-choice question the feedback model answers.
-pub fn comparison_question(prompt: &str, question: &str, a: &str, b: &str) -> String {
-    format!(
-        "Consider the following conversation between a human and an assistant:\n\n\
-         Human: {prompt}\n\n{question}\n\nOptions:\n(A) {a}\n(B) {b}"
-    )
-}
+use crate::data::{Choice, Comparison, PrincipleVerdict, Record};
+use crate::model::{Backend, ChatMessage};
 
 /// The two candidates, in the order they will be shown.
 struct Candidates {
@@ -84,26 +72,16 @@ pub async fn run_feedback(
         b,
     };
 
-    let drawn: Vec<&ComparisonPrinciple> = match settings.mode {
-        ComparisonMode::Single | ComparisonMode::ChainOfThought => {
-            vec![principles[rng.gen_range(0..principles.len())]]
-        }
-        ComparisonMode::Ensemble => {
-            let k = (settings.ensemble_size.max(1) as usize).min(principles.len());
-            sample(&mut rng, principles.len(), k)
-                .into_iter()
-                .map(|i| principles[i])
-                .collect()
-        }
-    };
+    let drawn = draw_principles(settings.mode, settings.ensemble_size, &principles, &mut rng);
 
     ctx.emit(PipelineEvent::StageStarted {
         prompt_id: ctx.prompt_id.to_string(),
         stage: Stage::Comparison,
     });
+    let how = HowToAsk::from_settings(settings, calibration_for(settings, feedback));
     let mut verdicts = Vec::with_capacity(drawn.len());
     for principle in drawn {
-        verdicts.push(verdict(feedback, constitution, &pair, principle, record, ctx).await?);
+        verdicts.push(verdict(feedback, &how, &pair, principle, record, ctx).await?);
     }
     let p_a = verdicts.iter().map(|v| v.p_a).sum::<f64>() / verdicts.len() as f64;
     let comparison = Comparison {
@@ -125,6 +103,32 @@ pub async fn run_feedback(
     });
     record.comparison = Some(comparison);
     Ok(())
+}
+
+/// The comparison principles one comparison asks, drawn from `principles` by the record's
+/// feedback generator: one (single, chain of thought), or `ensemble_size` without
+/// replacement (ensemble). `cai eval` draws its principles the same way.
+pub fn draw_principles<'c>(
+    mode: ComparisonMode,
+    ensemble_size: u32,
+    principles: &[&'c ComparisonPrinciple],
+    rng: &mut impl Rng,
+) -> Vec<&'c ComparisonPrinciple> {
+    if principles.is_empty() {
+        return Vec::new();
+    }
+    match mode {
+        ComparisonMode::Single | ComparisonMode::ChainOfThought => {
+            vec![principles[rng.gen_range(0..principles.len())]]
+        }
+        ComparisonMode::Ensemble => {
+            let k = (ensemble_size.max(1) as usize).min(principles.len());
+            sample(rng, principles.len(), k)
+                .into_iter()
+                .map(|i| principles[i])
+                .collect()
+        }
+    }
 }
 
 /// The two (source, text) candidates in their natural order, or `None` if there is nothing to
@@ -169,144 +173,36 @@ async fn candidate_pair(
     }
 }
 
-/// Asks one comparison principle (in one or both orders) and combines the answers.
+/// Asks one comparison principle (in one or both orders, through [`judge::ask_pair`]) and
+/// records what it cost in the record.
 async fn verdict(
     feedback: &dyn Backend,
-    constitution: &Constitution,
+    how: &HowToAsk,
     pair: &Candidates,
     principle: &ComparisonPrinciple,
     record: &mut Record,
     ctx: &StageContext<'_>,
 ) -> Result<PrincipleVerdict, StageStop> {
-    let settings = &constitution.settings.comparison;
-    let prompt = record.prompt.text.clone();
-    let forward_q = comparison_question(&prompt, &principle.question, &pair.a, &pair.b);
-    let forward = ask(feedback, constitution, &forward_q, record, ctx).await?;
-    let (p_forward, mut reasoning, mut floored) =
-        (forward.p_first, forward.reasoning, forward.floored);
-    let p_swapped = if settings.both_orders {
-        let swapped_q = comparison_question(&prompt, &principle.question, &pair.b, &pair.a);
-        let swapped = ask(feedback, constitution, &swapped_q, record, ctx).await?;
-        floored |= swapped.floored;
-        let (p_first, reasoning_swapped) = (swapped.p_first, swapped.reasoning);
-        if let (Some(r), Some(s)) = (reasoning.as_mut(), reasoning_swapped) {
-            r.push_str("\n\n[options swapped]\n");
-            r.push_str(&s);
-        }
-        // A was shown second, so P(A) is the probability of the second option.
-        Some(1.0 - p_first)
-    } else {
-        None
+    let transcript = transcript_of_prompt(&record.prompt.text);
+    let question = PairQuestion {
+        transcript: &transcript,
+        question: &principle.question,
+        a: &pair.a,
+        b: &pair.b,
     };
-    let adjust = |p: f64| match settings.mode {
-        ComparisonMode::ChainOfThought => clamp_probability(p, settings.clamp),
-        _ => p,
-    };
-    let p_a = match p_swapped {
-        Some(s) => (adjust(p_forward) + adjust(s)) / 2.0,
-        None => adjust(p_forward),
-    };
+    let v = ask_pair(feedback, how, &question, ctx).await?;
+    for url in &v.served_by {
+        note_server(record, Some(url));
+    }
+    record.generated_tokens = record.generated_tokens.saturating_add(v.generated_tokens);
     Ok(PrincipleVerdict {
         principle_id: principle.id.clone(),
         question: principle.question.clone(),
-        p_a_forward: p_forward,
-        p_a_swapped: p_swapped,
-        p_a,
-        reasoning,
-        floored,
+        p_a_forward: v.p_a_forward,
+        p_a_swapped: v.p_a_swapped,
+        p_a: v.p_a,
+        reasoning: v.reasoning,
+        floored: v.floored,
+        temperature: how.temperature,
     })
-}
-
-/// One question's answer: the probability of the first option, the reasoning (chain of
-/// thought) and whether a floor stood in for a missing option.
-struct Answer {
-    p_first: f64,
-    reasoning: Option<String>,
-    floored: bool,
-}
-
-/// Asks one question.
-async fn ask(
-    feedback: &dyn Backend,
-    constitution: &Constitution,
-    question: &str,
-    record: &mut Record,
-    ctx: &StageContext<'_>,
-) -> Result<Answer, StageStop> {
-    let settings = &constitution.settings.comparison;
-    ctx.check_cancelled()?;
-    let (messages, prefix, reasoning) = if settings.mode == ComparisonMode::ChainOfThought {
-        let messages = vec![ChatMessage::user(format!(
-            "{question}\n\n{COT_INSTRUCTION}"
-        ))];
-        let sampling = Sampling::greedy(settings.max_reasoning_tokens);
-        let g = ctx
-            .generate(feedback, &messages, sampling, Stage::Reasoning)
-            .await?;
-        account(record, &g)?;
-        let reasoning = g.text.trim().to_string();
-        let prefix = format!("{reasoning}{COT_ANSWER_SUFFIX}");
-        (messages, prefix, Some(reasoning))
-    } else {
-        (
-            vec![ChatMessage::user(question)],
-            ANSWER_PREFIX.to_string(),
-            None,
-        )
-    };
-    ctx.check_cancelled()?;
-    let scores = feedback.option_scores(&messages, &prefix, &OPTIONS).await?;
-    note_server(record, scores.served_by.as_deref());
-    Ok(Answer {
-        p_first: first_option_probability(&scores.probabilities)?,
-        reasoning,
-        floored: scores.floored,
-    })
-}
-
-/// The probability of option A from a backend's answer, checked.
-fn first_option_probability(probabilities: &[f64]) -> Result<f64, StageStop> {
-    match probabilities {
-        [a, b] if a.is_finite() && b.is_finite() && (0.0..=1.0).contains(a) => Ok(*a),
-        _ => Err(StageStop::Failed(format!(
-            "the feedback model returned {probabilities:?} for options (A) and (B); expected two \
-             probabilities"
-        ))),
-    }
-}
-
-/// Clamps `p` into `[clamp[0], clamp[1]]` (bounds taken in either order, limited to [0, 1]).
-pub fn clamp_probability(p: f64, clamp: [f32; 2]) -> f64 {
-    let lo = f64::from(clamp[0].min(clamp[1])).clamp(0.0, 1.0);
-    let hi = f64::from(clamp[0].max(clamp[1])).clamp(0.0, 1.0);
-    p.clamp(lo, hi)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn question_has_the_documented_shape() {
-        let q = comparison_question("P?", "Which is kinder?", "one", "two");
-        assert_eq!(
-            q,
-            "Consider the following conversation between a human and an assistant:\n\n\
-             Human: P?\n\nWhich is kinder?\n\nOptions:\n(A) one\n(B) two"
-        );
-    }
-
-    #[test]
-    fn clamp_handles_reversed_and_wild_bounds() {
-        assert_eq!(clamp_probability(0.9, [0.4, 0.6]), 0.6_f32 as f64);
-        assert_eq!(clamp_probability(0.1, [0.6, 0.4]), 0.4_f32 as f64);
-        assert_eq!(clamp_probability(0.5, [-1.0, 2.0]), 0.5);
-    }
-
-    #[test]
-    fn bad_probabilities_are_rejected() {
-        assert!(first_option_probability(&[0.3]).is_err());
-        assert!(first_option_probability(&[f64::NAN, 0.5]).is_err());
-        assert_eq!(first_option_probability(&[0.3, 0.7]), Ok(0.3));
-    }
 }

@@ -14,8 +14,7 @@ pub mod cleanup;
 pub mod critique_revision;
 pub mod events;
 pub mod feedback;
-pub mod record;
-pub mod refusal;
+pub mod judge;
 pub mod runner;
 pub mod stage;
 pub mod synthetic;
@@ -24,4 +23,3 @@ pub mod synthetic;
 mod tests;
 
 pub use events::*;
-pub use record::*;

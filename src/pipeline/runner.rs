@@ -20,11 +20,11 @@ use tokio_util::sync::CancellationToken;
 use super::critique_revision::run_supervised;
 use super::events::{PipelineEvent, RecordSink};
 use super::feedback::run_feedback;
-use super::record::{Prompt, Record, RecordStatus};
 use super::stage::{blank_record, StageContext, StageStop};
 use crate::constitution::Constitution;
+use crate::data::{Prompt, Record, RecordStatus};
 
-pub use crate::model::Models;
+use crate::model::Models;
 
 /// Prompts in flight by default with the in-process model. Since mistralrs-core 0016 the engine
 /// runs prompts of mixed lengths at 2 or more in flight (it used to crash), but the whole
@@ -34,6 +34,10 @@ pub use crate::model::Models;
 /// can grow far past its sequence's tokens (one failed at 8192 positions), a defect not traced
 /// yet; so one. Server models default to their endpoints' limits instead.
 pub const DEFAULT_CONCURRENCY: usize = 1;
+
+/// The most prompts a run keeps in flight, whatever it is asked for (a semaphore takes no
+/// more than a few billion permits, and no machine runs more prompts at once).
+pub const MAX_CONCURRENCY: usize = 4096;
 
 /// How a run goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,7 +256,8 @@ impl Run {
         if prompts.len() > 1 {
             self.warm_prefix_cache().await;
         }
-        let semaphore = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
+        let in_flight = self.opts.concurrency.clamp(1, MAX_CONCURRENCY);
+        let semaphore = Arc::new(Semaphore::new(in_flight));
         let mut tasks = JoinSet::new();
         let mut previous: Option<oneshot::Receiver<()>> = None;
         for prompt in prompts {

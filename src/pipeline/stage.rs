@@ -10,9 +10,10 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use super::events::{PipelineEvent, Stage};
-use super::record::{Prompt, Record, RecordStatus, Response};
-use super::refusal::is_evasive;
-use crate::model::{Backend, ChatMessage, FinishReason, Generation, ModelError, Sampling};
+use crate::data::FinishReason;
+use crate::data::{Prompt, Record, RecordStatus, Response};
+use crate::model::{Backend, ChatMessage, Generation, ModelError, Sampling};
+use crate::quality::refusal::is_evasive;
 use crate::quality::repetition::{is_looping, trim_loop};
 
 /// Why a stage ended before finishing its work.

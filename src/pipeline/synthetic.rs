@@ -3,9 +3,11 @@
 //! record to the next. The workbench's draw benchmark, its screen tests and the export tests
 //! use them; nothing here runs a model.
 
-use crate::model::FinishReason;
+use crate::data::FinishReason;
 
-use super::{Choice, Comparison, PrincipleVerdict, Prompt, Record, RecordStatus, Response, Round};
+use crate::data::{
+    Choice, Comparison, PrincipleVerdict, Prompt, Record, RecordStatus, Response, Round,
+};
 
 /// A synthetic record, deterministic in `i`.
 pub fn synthetic_record(i: usize) -> Record {
@@ -50,6 +52,7 @@ pub fn synthetic_record(i: usize) -> Record {
                 p_a: p_a + 0.01,
                 reasoning: None,
                 floored: false,
+                temperature: None,
             }],
             p_a: p_a + 0.01,
             choice: if p_a >= 0.5 { Choice::A } else { Choice::B },

@@ -6,7 +6,7 @@
 //! spaces.
 
 use super::{Located, Problem, Prompt};
-use crate::position::LineIndex;
+use crate::data::LineIndex;
 
 /// Reads every data row as a prompt.
 pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
@@ -180,10 +180,7 @@ mod tests {
         let located = parse(text).unwrap();
         assert_eq!(located[0].prompt.id, "q1");
         assert_eq!(located[0].prompt.category.as_deref(), Some("fraud"));
-        assert_eq!(
-            located[1].prompt.id,
-            crate::pipeline::record::prompt_id("No id here")
-        );
+        assert_eq!(located[1].prompt.id, crate::data::prompt_id("No id here"));
         assert_eq!(located[1].prompt.category, None);
     }
 

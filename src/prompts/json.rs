@@ -20,7 +20,7 @@ mod spans;
 use serde_json::Value;
 
 use super::{Located, Problem, Prompt};
-use crate::position::LineIndex;
+use crate::data::LineIndex;
 
 const EXPECTED: &str = "expected an object with a \"prompt\" string (or \"goal\", \"behavior\", \
 \"messages\"), or a transcript under \"rl_prompt\", \"chosen\", \"rejected\" or \"transcript\"";
@@ -80,14 +80,46 @@ pub fn parse(text: &str) -> Result<Vec<Located>, Problem> {
 /// Parses one JSON Lines line into a prompt. On failure returns the byte offset in the line
 /// where the problem is (always on a character boundary), and the reason.
 pub fn parse_prompt_line(line: &str) -> Result<Prompt, (usize, String)> {
-    let value: Value = serde_json::from_str(line).map_err(|e| {
+    let value = parse_json_line(line)?;
+    prompt_from_value(&value, line)
+}
+
+/// Parses one JSON Lines line; on failure the byte offset in the line where serde_json
+/// stopped (on a character boundary) and the reason.
+pub fn parse_json_line(line: &str) -> Result<Value, (usize, String)> {
+    serde_json::from_str(line).map_err(|e| {
         // serde_json counts columns in bytes; the offset is clamped to a character.
         (
             LineIndex::new(line).offset_of(e.line(), e.column()),
             format!("not valid JSON: {}", strip_position(&e)),
         )
-    })?;
-    prompt_from_value(&value, line)
+    })
+}
+
+/// The byte offset of the value of field `name` in the JSON object `raw`, if it has one.
+pub fn field_offset(raw: &str, name: &str) -> Option<usize> {
+    spans::field_offset(raw, name)
+}
+
+/// The non-blank lines of JSON Lines text, each parsed, with its 1-based line number and the
+/// line's text; a line that is not JSON is a [`super::Problem`] at its line and column.
+pub fn json_lines(text: &str) -> Result<Vec<(usize, Value, &str)>, super::Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    for (n, raw) in text.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_json_line(line) {
+            Ok(value) => out.push((n + 1, value, line)),
+            Err((byte, reason)) => {
+                let (_, column) = LineIndex::new(line).position(byte);
+                return Err(super::Problem::new(n + 1, column, reason));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Makes a prompt of one parsed element; `raw` is its source text, used to point at the field

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use crate::pipeline::record::Prompt;
+pub use crate::data::Prompt;
 pub use json::{first_human_turn, parse_prompt_line};
 
 /// A problem in a prompt file, placed at a 1-based line and column.
@@ -104,8 +104,7 @@ pub fn load_prompts(path: &Path) -> Result<Vec<Prompt>, PromptError> {
         .map_err(|e| at(Problem::new(1, 1, format!("cannot read the file: {e}"))))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let valid = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
-        let (line, column) =
-            crate::constitution::diagnostic::LineIndex::new(valid).position(valid.len());
+        let (line, column) = crate::data::LineIndex::new(valid).position(valid.len());
         at(Problem::new(line, column, "the file is not valid UTF-8"))
     })?;
     parse_prompts(text, PromptFormat::from_path(path)).map_err(at)
@@ -199,7 +198,7 @@ mod tests {
         let text = "{\"prompt\": \"a\"}\n{\"prompt\": \"a\"}\n{\"prompt\": \"b\", \"id\": \"x\"}\n";
         let prompts = parse_prompts(text, PromptFormat::Json).unwrap();
         assert_eq!(prompts.len(), 2);
-        assert_eq!(prompts[0].id, crate::pipeline::record::prompt_id("a"));
+        assert_eq!(prompts[0].id, crate::data::prompt_id("a"));
 
         let text = "{\"prompt\": \"a\", \"id\": \"x\"}\n{\"prompt\": \"b\", \"id\": \"x\"}\n";
         let err = parse_prompts(text, PromptFormat::Json).unwrap_err();

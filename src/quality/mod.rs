@@ -12,15 +12,43 @@
 //! flagged records out, and the per-principle statistics count them.
 
 pub mod flags;
+pub mod refusal;
 pub mod repetition;
 pub mod similarity;
 
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use flags::{flag_record, FlagKind, QualityFlag, Site, DEFAULT_TIE_MARGIN};
+pub use flags::{flag_record, DEFAULT_TIE_MARGIN};
 
-use crate::pipeline::Record;
+use crate::data::{FlagKind, Record, Site};
+
+/// Which of a record's answers read as refusals ([`refusal::is_evasive`], flagged on each
+/// response when it is recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evasiveness {
+    pub initial: bool,
+    /// The final answer: the last revision, or the initial answer when no round ran.
+    pub final_answer: bool,
+}
+
+/// Which of the record's answers are evasive.
+pub fn evasiveness(record: &Record) -> Evasiveness {
+    let initial = record.initial.as_ref().is_some_and(|r| r.evasive);
+    Evasiveness {
+        initial,
+        final_answer: match record.rounds.last() {
+            Some(round) => round.revision.evasive,
+            None => initial,
+        },
+    }
+}
+
+/// What "evasive" means for a record everywhere (review filter, refusal rates, A/B sides):
+/// its final answer reads as a refusal.
+pub fn is_final_evasive(record: &Record) -> bool {
+    evasiveness(record).final_answer
+}
 
 /// The site of the record's final answer: the last revision, or the initial answer.
 pub fn final_site(record: &Record) -> Site {

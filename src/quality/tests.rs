@@ -2,13 +2,13 @@
 //! have it, at the right site, and not on a clean record.
 
 use super::*;
-use crate::model::FinishReason;
-use crate::pipeline::{Choice, Comparison, Prompt, Record, RecordStatus, Response, Round};
+use crate::data::FinishReason;
+use crate::data::{Choice, Comparison, Prompt, Record, RecordStatus, Response, Round};
 
 pub(crate) fn answer(text: &str) -> Response {
     Response {
         text: text.to_string(),
-        evasive: crate::pipeline::refusal::is_evasive(text),
+        evasive: crate::quality::refusal::is_evasive(text),
         tokens: text.split_whitespace().count() as u32,
         finish: FinishReason::Stop,
     }
@@ -197,7 +197,7 @@ fn a_near_tie_states_the_margin_as_the_constitution_writes_it() {
     let mut r = record("q", FLUENT, vec![round("harm", "Fine.", answer(FLUENT_2))]);
     r.comparison = Some(comparison("initial", "revision", 0.472));
     // The pipeline widens the constitution's f32 margin to f64.
-    let margin = f64::from(crate::constitution::ComparisonSettings::default().tie_margin);
+    let margin = f64::from(0.05_f32);
     assert_eq!(
         flag_record(&r, margin)[0].reason,
         "P(A) = 0.472, within 0.05 of a tie"
@@ -235,33 +235,6 @@ fn flag_lists_parse_with_a_helpful_error() {
         err.contains("unknown flag `loopy`") && err.contains("cut-off"),
         "{err}"
     );
-}
-
-#[test]
-fn flags_survive_serialisation_and_old_records_get_them_on_replay() {
-    use crate::session::{LogEvent, SessionState};
-    let r = record("q", FLUENT, vec![round("harm", "Fine.", answer(LOOP))]);
-    // An old record: no "flags" key at all.
-    let json = serde_json::to_value(LogEvent::Record {
-        record: Box::new(r.clone()),
-    })
-    .unwrap();
-    assert!(json["record"].get("flags").is_none());
-    let event: LogEvent = serde_json::from_value(json).unwrap();
-    let state = SessionState::from_events(&[event]);
-    let replayed = &state.records()[0];
-    assert_eq!(kinds(replayed), vec![FlagKind::Degenerate]);
-    // Stored flags are kept as they are (not recomputed).
-    let mut stored = r.clone();
-    stored.flags = Some(vec![]);
-    let line = serde_json::to_string(&LogEvent::Record {
-        record: Box::new(stored),
-    })
-    .unwrap();
-    let event: LogEvent = serde_json::from_str(&line).unwrap();
-    assert!(SessionState::from_events(&[event]).records()[0]
-        .flags()
-        .is_empty());
 }
 
 #[test]

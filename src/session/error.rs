@@ -28,6 +28,11 @@ pub enum SessionError {
         column: usize,
         message: String,
     },
+    #[error("session {dir} cannot take this run's records: {mismatch}\n  fix: use a new session (cai run --session DIR), or the constitution and models the session was made with")]
+    Mismatch {
+        dir: PathBuf,
+        mismatch: super::Mismatch,
+    },
     #[error("no record with prompt id `{prompt_id}` in session {dir}")]
     UnknownRecord { prompt_id: String, dir: PathBuf },
     #[error("prompt id `{prompt_id}` is ambiguous in session {dir}: it starts {}", candidates.join(", "))]

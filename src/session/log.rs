@@ -38,14 +38,20 @@ impl Replay {
                 LogEvent::Record { record } => {
                     recorded.insert(record.prompt.id.clone());
                 }
-                LogEvent::Review { prompt_id, .. } if !recorded.contains(prompt_id) => {
+                LogEvent::Review { prompt_id, .. } | LogEvent::Blind { prompt_id, .. }
+                    if !recorded.contains(prompt_id) =>
+                {
+                    let what = match &event {
+                        LogEvent::Blind { .. } => "blind pick",
+                        _ => "review",
+                    };
                     self.warnings.push(format!(
-                        "{label}:{number}: skipped a review of `{prompt_id}`: no record with \
+                        "{label}:{number}: skipped a {what} of `{prompt_id}`: no record with \
                          that prompt id comes before it"
                     ));
                     continue;
                 }
-                LogEvent::Review { .. } => {}
+                LogEvent::Review { .. } | LogEvent::Blind { .. } => {}
             }
             kept.push(event);
             lines.push(number);
@@ -226,6 +232,7 @@ mod tests {
                 state,
                 edited: None,
                 flipped: false,
+                label_checked: false,
                 at: "t".into(),
             },
         }

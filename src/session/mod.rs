@@ -1,7 +1,8 @@
 //! Sessions: everything a run produces, under `sessions/<name>/`.
 //!
 //! - `manifest.json`: the constitution snapshot and hash, model ids and file hashes, settings
-//!   and seed; written once, atomically, when the session is created.
+//!   and seed; written once, atomically, when the session is created. A session belongs to
+//!   one constitution and one pair of models ([`manifest`]): a run with others is refused.
 //! - `events.jsonl`: an append-only log of [`LogEvent`]s, fsynced after every record. Reopening
 //!   replays it into a [`SessionState`]; a torn last line is reported and skipped.
 //!
@@ -14,44 +15,26 @@
 //! root), [`error`].
 
 pub mod error;
+pub mod label;
 pub mod list;
 pub mod lock;
 pub mod log;
+pub mod manifest;
 pub mod state;
 pub mod store;
 
 pub use error::SessionError;
+pub use label::{human_label, reviewed_label, HumanLabel, Label, LabelSource};
 pub use list::{default_sessions_root, list_sessions, SessionSummary};
 pub use lock::{SessionLock, LOCK_FILE};
 pub use log::{replay, EventLog, Replay};
+pub use manifest::{Manifest, Mismatch, RunManifest};
 pub use state::{IdLookup, ReviewCounts, SessionState};
 pub use store::{Session, SessionWriter, SharedSession, EVENTS_FILE, MANIFEST_FILE};
 
 use serde::{Deserialize, Serialize};
 
-use crate::constitution::Settings;
-use crate::model::ModelInfo;
-use crate::pipeline::Record;
-
-/// What a session was made with. Written once when the session is created.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub name: String,
-    pub created_at: String,
-    pub constitution_name: String,
-    /// sha256 of the constitution file's bytes.
-    pub constitution_sha256: String,
-    /// The whole constitution file as it was when the session was created.
-    pub constitution_toml: String,
-    pub constitution_path: Option<String>,
-    pub prompts_path: Option<String>,
-    pub policy_model: ModelInfo,
-    pub feedback_model: ModelInfo,
-    pub settings: Settings,
-    pub seed: u64,
-    /// Version of the program that created the session.
-    pub program_version: String,
-}
+use crate::data::Record;
 
 /// A reviewer's decision on a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,6 +55,21 @@ pub struct Review {
     /// The reviewer flipped the feedback model's comparison label.
     #[serde(default)]
     pub flipped: bool,
+    /// The reviewer looked at the comparison label and agreed or flipped it (so the label is
+    /// a person's judgement, not only the feedback model's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub label_checked: bool,
+    pub at: String,
+}
+
+/// A person's blind pick between a record's two compared answers: shown in random positions,
+/// with no P(A), model, principle or source in sight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlindPick {
+    /// The source ("initial", "revision", "sample-1", ...) of the answer shown first.
+    pub shown_first: String,
+    /// The source of the answer picked; `None` for a tie.
+    pub picked: Option<String>,
     pub at: String,
 }
 
@@ -84,4 +82,6 @@ pub enum LogEvent {
     Record { record: Box<Record> },
     /// A review decision for a prompt id; the latest one wins.
     Review { prompt_id: String, review: Review },
+    /// A blind pick for a prompt id; the latest one wins.
+    Blind { prompt_id: String, pick: BlindPick },
 }

@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::pipeline::{Record, RecordStatus};
+use crate::data::{Record, RecordStatus};
 
-use super::{LogEvent, Review, ReviewState};
+use super::{BlindPick, LogEvent, Review, ReviewState};
 
 /// Records and reviews as the log says they are now.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -15,6 +15,7 @@ pub struct SessionState {
     /// Prompt id to position in `records`.
     index: HashMap<String, usize>,
     reviews: HashMap<String, Review>,
+    blind: HashMap<String, BlindPick>,
     /// Near-tie margin for flagging records stored before flags existed (None: the default).
     tie_margin: Option<f64>,
 }
@@ -58,6 +59,7 @@ impl SessionState {
                     Some(&at) => {
                         self.records[at] = record;
                         self.reviews.remove(&id);
+                        self.blind.remove(&id);
                     }
                     None => {
                         self.index.insert(id, self.records.len());
@@ -67,6 +69,9 @@ impl SessionState {
             }
             LogEvent::Review { prompt_id, review } => {
                 self.reviews.insert(prompt_id.clone(), review.clone());
+            }
+            LogEvent::Blind { prompt_id, pick } => {
+                self.blind.insert(prompt_id.clone(), pick.clone());
             }
         }
     }
@@ -109,6 +114,7 @@ impl SessionState {
             state: ReviewState::Pending,
             edited: None,
             flipped: false,
+            label_checked: false,
             at: String::new(),
         })
     }
@@ -116,6 +122,11 @@ impl SessionState {
     /// Changes every record in place (e.g. to compute its flags again).
     pub fn map_records(&mut self, mut f: impl FnMut(&mut Record)) {
         self.records.iter_mut().for_each(&mut f);
+    }
+
+    /// The blind pick logged for a prompt id, if any.
+    pub fn blind_pick(&self, prompt_id: &str) -> Option<&BlindPick> {
+        self.blind.get(prompt_id)
     }
 
     /// The review decision logged for a prompt id, if any.
@@ -181,8 +192,8 @@ impl SessionState {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::FinishReason;
-    use crate::pipeline::{Prompt, Response};
+    use crate::data::FinishReason;
+    use crate::data::{Prompt, Response};
 
     /// A small record for tests: `status` done/failed/cancelled, one initial response, its
     /// quality flags computed (as the runner stores them).
@@ -214,6 +225,7 @@ pub(crate) mod tests {
             state,
             edited: None,
             flipped: false,
+            label_checked: false,
             at: at.into(),
         }
     }
@@ -290,5 +302,46 @@ pub(crate) mod tests {
         );
         assert_eq!(state.resolve_id("zzzz"), Err(IdLookup::NotFound));
         assert_eq!(state.resolve_id(""), Err(IdLookup::NotFound));
+    }
+
+    /// Degenerate: the same words over and over.
+    const LOOP: &str = "It's a lie. It's a lie. It's a lie. It's a lie. It's a lie. It's a lie. \
+                        It's a lie. It's a lie. It's a lie.";
+
+    #[test]
+    fn flags_survive_serialisation_and_old_records_get_them_on_replay() {
+        let r = crate::quality::tests::record(
+            "q",
+            "Fine.",
+            vec![crate::quality::tests::round(
+                "harm",
+                "Fine.",
+                crate::quality::tests::answer(LOOP),
+            )],
+        );
+        // An old record: no "flags" key at all.
+        let json = serde_json::to_value(LogEvent::Record {
+            record: Box::new(r.clone()),
+        })
+        .unwrap();
+        assert!(json["record"].get("flags").is_none());
+        let event: LogEvent = serde_json::from_value(json).unwrap();
+        let state = SessionState::from_events(&[event]);
+        let replayed = &state.records()[0];
+        assert_eq!(
+            crate::quality::kinds(replayed),
+            vec![crate::data::FlagKind::Degenerate]
+        );
+        // Stored flags are kept as they are (not recomputed).
+        let mut stored = r.clone();
+        stored.flags = Some(vec![]);
+        let line = serde_json::to_string(&LogEvent::Record {
+            record: Box::new(stored),
+        })
+        .unwrap();
+        let event: LogEvent = serde_json::from_str(&line).unwrap();
+        assert!(SessionState::from_events(&[event]).records()[0]
+            .flags()
+            .is_empty());
     }
 }

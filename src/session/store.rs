@@ -9,12 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::data::Record;
 use crate::fsutil::{sync_dir, write_atomic};
-use crate::pipeline::{Record, RecordSink};
+use crate::pipeline::RecordSink;
 
 use super::lock::SessionLock;
 use super::log::{replay, EventLog};
-use super::{IdLookup, LogEvent, Manifest, Review, SessionError, SessionState};
+use super::{BlindPick, IdLookup, LogEvent, Manifest, Review, SessionError, SessionState};
 
 /// The near-tie margin of the session's constitution.
 fn tie_margin(manifest: &Manifest) -> f64 {
@@ -73,6 +74,24 @@ impl Session {
             state: SessionState::with_tie_margin(margin),
             warnings: Vec::new(),
         })
+    }
+
+    /// Opens the session in `dir` for the run `run` describes, or creates it with `run` as its
+    /// manifest. A session made with another constitution or other models is refused
+    /// ([`SessionError::Mismatch`]): a session belongs to one of each.
+    pub fn open_for_run(dir: &Path, run: Manifest) -> Result<Session, SessionError> {
+        if !dir.join(MANIFEST_FILE).exists() {
+            return Session::create(dir, run);
+        }
+        let session = Session::open(dir)?;
+        session
+            .manifest
+            .check_run(&run)
+            .map_err(|mismatch| SessionError::Mismatch {
+                dir: dir.to_path_buf(),
+                mismatch,
+            })?;
+        Ok(session)
     }
 
     /// Opens the session in `dir` for writing: takes its lock, reads the manifest and replays
@@ -170,6 +189,20 @@ impl Session {
         self.append(LogEvent::Review {
             prompt_id: prompt_id.to_string(),
             review,
+        })
+    }
+
+    /// Appends a person's blind pick between a record's compared answers.
+    pub fn set_blind_pick(&mut self, prompt_id: &str, pick: BlindPick) -> Result<(), SessionError> {
+        if self.state.get(prompt_id).is_none() {
+            return Err(SessionError::UnknownRecord {
+                prompt_id: prompt_id.to_string(),
+                dir: self.dir.clone(),
+            });
+        }
+        self.append(LogEvent::Blind {
+            prompt_id: prompt_id.to_string(),
+            pick,
         })
     }
 

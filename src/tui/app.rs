@@ -1,7 +1,8 @@
-//! The workbench state and its reactions: [`App`] holds the workspace, every view and the popup
-//! stack; [`App::handle_event`] folds one [`AppEvent`] in, [`App::handle_key`] maps a key through
-//! the key map of the focused context, and [`App::draw`] renders one frame. Nothing here touches
-//! the terminal, so tests drive it with key sequences and draw it on ratatui's `TestBackend`.
+//! The workbench state and its reactions: [`App`] holds the workspace, every view, the popup
+//! stack and the parts that own background work ([`super::parts`]); [`App::handle_event`]
+//! routes one [`AppEvent`] to its owner, [`App::handle_key`] maps a key through the key map of
+//! the focused context, and [`App::draw`] renders one frame. Nothing here touches the
+//! terminal, so tests drive it with key sequences and draw it on ratatui's `TestBackend`.
 
 use std::path::PathBuf;
 
@@ -10,27 +11,22 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::bridge::{Models, RunControl, SessionLink};
-use super::disk::DiskWorker;
+use super::bridge::SessionLink;
 use super::event::AppEvent;
 use super::keymap::{self, Action, KeyContext};
+use super::parts::ab::AbPart;
+use super::parts::disk::DiskPart;
+use super::parts::models::ModelPart;
+use super::parts::runs::RunPart;
 use super::views::popups::{ConfirmKind, Popup};
 use super::views::{self, chrome, ViewId};
-use super::workspace::{RunState, Workspace};
-use crate::pipeline::Prompt;
+use super::workspace::Workspace;
+use crate::data::Prompt;
 
 /// Smallest terminal the workbench draws in; smaller shows a message instead.
 pub const MIN_WIDTH: u16 = 60;
 /// See [`MIN_WIDTH`].
 pub const MIN_HEIGHT: u16 = 15;
-
-/// Where the model is.
-pub enum ModelState {
-    /// Loading; the status lines so far.
-    Loading(Vec<String>),
-    Ready(Models),
-    Failed(String),
-}
 
 /// Screen areas remembered from the last frame, for mouse clicks.
 #[derive(Debug, Default, Clone)]
@@ -55,27 +51,22 @@ pub struct App {
     pub(crate) ws: Workspace,
     pub(crate) views: views::Views,
     pub(crate) popups: Vec<Popup>,
-    pub(crate) model: ModelState,
+    /// The session records and reviews go to.
     pub(crate) session: SessionLink,
-    pub(crate) run: Option<RunControl>,
-    pub(crate) try_run: Option<RunControl>,
-    /// Prompts asked to run while the model was still loading.
-    pub(crate) waiting: Vec<Prompt>,
+    /// The run, the try and prompts waiting for the model.
+    pub(crate) runs: RunPart,
+    /// The model, the picker's choices and a picked model loading.
+    pub(crate) models: ModelPart,
+    /// An A/B run from the Insights view.
+    pub(crate) ab: AbPart,
+    /// Work handed to the disk worker, off the UI thread.
+    pub(crate) disk: DiskPart,
     pub(crate) notice: String,
     pub(crate) tx: UnboundedSender<AppEvent>,
     pub(crate) dirty: bool,
+    /// Quit was asked and nothing is left to wait for.
     pub(crate) quit: bool,
     pub(crate) hits: HitAreas,
-    /// Where disk work goes, off the UI thread.
-    pub(crate) disk: DiskWorker,
-    /// Review decisions (and undos) queued on the disk worker, not yet durable.
-    pub(crate) reviews_in_flight: usize,
-    /// Cancels the A/B run started from the Insights view, while it runs.
-    pub(crate) ab_run: Option<tokio_util::sync::CancellationToken>,
-    /// What the model picker offers.
-    pub(crate) model_choices: Vec<views::model_picker::ModelChoice>,
-    /// The choice being loaded from the picker, if one is.
-    pub(crate) picked: Option<String>,
 }
 
 impl App {
@@ -89,45 +80,36 @@ impl App {
         tx: UnboundedSender<AppEvent>,
     ) -> App {
         let mut ws = Workspace::default();
-        for record in session.records() {
-            ws.add_record(record);
-        }
-        for (id, review) in session.reviews() {
-            ws.reviews.insert(id, review);
-        }
+        ws.switch_session(session.state());
         ws.add_prompts(prompts);
         let views = views::Views::new(paths.constitution.clone(), constitution_text);
         let notice = session
             .read_only()
             .map(|reason| format!("read-only: {}", reason.lines().next().unwrap_or(reason)))
             .unwrap_or_default();
-        let disk = DiskWorker::new(tx.clone());
+        let disk = DiskPart::new(tx.clone());
         App {
             view: ViewId::Constitution,
             ws,
             views,
             popups: Vec::new(),
-            model: ModelState::Loading(Vec::new()),
             session,
-            run: None,
-            try_run: None,
-            waiting: Vec::new(),
+            runs: RunPart::default(),
+            models: ModelPart::default(),
+            ab: AbPart::default(),
+            disk,
             notice,
             tx,
             dirty: true,
             quit: false,
             hits: HitAreas::default(),
-            disk,
-            reviews_in_flight: 0,
-            ab_run: None,
-            model_choices: Vec::new(),
-            picked: None,
         }
     }
 
-    /// Whether the app asked to quit.
+    /// Whether the app may end: quit was asked, and prompts it cancelled have had their
+    /// records written (or the wait for them is over).
     pub fn should_quit(&self) -> bool {
-        self.quit
+        self.quit || (self.runs.is_quitting() && self.runs.may_quit(std::time::Instant::now()))
     }
 
     /// Whether something changed since the last draw (and clears the flag).
@@ -160,46 +142,28 @@ impl App {
                 }
             }
             AppEvent::Pipeline(event) => {
-                let finished = matches!(event, crate::pipeline::PipelineEvent::RunFinished { .. });
-                self.ws.apply(event);
-                if finished {
-                    self.run = None;
-                    self.notice = "run finished".into();
+                if let Some(line) = self.runs.on_event(&event) {
+                    self.notice = line;
                 }
+                self.ws.apply(event);
             }
-            AppEvent::Try(event) => {
-                if let crate::pipeline::PipelineEvent::RunFinished { cancelled, .. } = &event {
-                    self.try_run = None;
-                    self.notice = if *cancelled > 0 {
-                        "try cancelled".into()
-                    } else {
-                        "try finished".into()
+            AppEvent::Try(event) => self.views.constitution.apply_try(event),
+            AppEvent::TryEnded(result) => {
+                self.views.constitution.try_ended(&result);
+                let ended = crate::pipeline::PipelineEvent::RunFinished {
+                    done: 0,
+                    failed: usize::from(result.is_err()),
+                    cancelled: usize::from(matches!(result, Ok(super::bridge::TryEnd::Cancelled))),
+                };
+                if let Some(line) = self.runs.on_try_event(&ended) {
+                    self.notice = match &result {
+                        Err(why) => format!("{line}: {why}"),
+                        Ok(_) => line,
                     };
                 }
-                self.views.constitution.apply_try(event);
             }
-            AppEvent::ModelStatus(line) => {
-                if let ModelState::Loading(lines) = &mut self.model {
-                    lines.push(line);
-                }
-            }
-            AppEvent::ModelReady(Ok(models)) => {
-                self.model = ModelState::Ready(models);
-                self.notice = "model ready".into();
-                self.model_loaded();
-                if !self.waiting.is_empty() {
-                    let prompts = std::mem::take(&mut self.waiting);
-                    self.start_run(prompts);
-                }
-            }
-            AppEvent::ModelReady(Err(message)) => {
-                self.picked = None;
-                self.notice = format!("model failed: {message}");
-                self.model = ModelState::Failed(message);
-                for prompt in std::mem::take(&mut self.waiting) {
-                    self.ws.set_state(&prompt.id, RunState::NotRun);
-                }
-            }
+            AppEvent::ModelStatus(line) => self.models.status(line),
+            AppEvent::ModelReady(result) => self.model_loaded(result),
             AppEvent::Notice(line) => self.notice = line,
             AppEvent::Disk(done) => self.disk_done(done),
             AppEvent::Ab(update) => self.ab_update(update),
@@ -248,16 +212,21 @@ impl App {
             Action::NextView => self.view = self.view.next(),
             Action::PrevView => self.view = self.view.prev(),
             Action::OpenExport => {
-                self.popups
-                    .push(Popup::Export(Box::new(views::export::ExportDialog::new(
-                        &self.session,
-                        &self.ws,
-                    ))))
+                let out = self
+                    .session
+                    .dir
+                    .as_ref()
+                    .map_or_else(|| "export".into(), |d| d.join("export"));
+                let (dialog, count) = views::export::ExportDialog::new(out);
+                self.popups.push(Popup::Export(Box::new(dialog)));
+                self.run_command(count);
             }
-            Action::OpenModelPicker => self.open_model_picker(),
+            Action::OpenModelPicker => match self.models.picker() {
+                Ok(picker) => self.popups.push(Popup::Models(Box::new(picker))),
+                Err(why) => self.notice = why,
+            },
             Action::CancelAll => {
-                if let Some(run) = &self.run {
-                    run.cancel_all();
+                if self.runs.cancel_all() {
                     self.notice = "cancelling every running prompt".into();
                 } else {
                     self.request_quit();
@@ -271,7 +240,7 @@ impl App {
     }
 
     fn request_quit(&mut self) {
-        if self.ws.active_count() > 0 || !self.waiting.is_empty() {
+        if self.ws.active_count() > 0 || self.runs.has_waiting() {
             self.popups
                 .push(Popup::Confirm(ConfirmKind::QuitWhileRunning));
         } else if self.views.constitution.is_modified() {

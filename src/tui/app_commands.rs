@@ -1,21 +1,19 @@
-//! How the app carries out the [`Command`]s views and popups return: starting and cancelling
-//! runs (queued while the model loads), trying a principle, text input results, review
-//! decisions, export, import and saves (handed to the disk worker, see `app_disk`).
+//! How the app routes what views and popups ask for ([`Command`]) and what background work
+//! reports to the part that owns it: runs and tries to the run part, loads to the model part,
+//! A/B runs to the A/B part, disk work to the disk part, and their results back to the views
+//! and popups that show them. The parts own their state; this file only connects them.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use tokio::sync::mpsc::UnboundedSender;
-
-use super::app::{App, ModelState};
-use super::bridge;
-use super::event::AppEvent;
+use super::app::App;
+use super::parts::ab::{AbRequest, AbUpdate};
+use super::parts::disk::Routed;
+use super::parts::runs::RunInputs;
 use super::views::popups::{InputPurpose, Popup};
-use super::views::prompts::plural;
 use super::views::Command;
-use super::workspace::RunState;
-use crate::pipeline::runner::RunOptions;
-use crate::pipeline::Prompt;
+use crate::ab::run::Contender;
+use crate::data::Prompt;
+use crate::model::Models;
 
 impl App {
     /// Carries out what a view or popup asked for.
@@ -23,47 +21,60 @@ impl App {
         match command {
             Command::None => {}
             Command::Notice(line) => self.notice = line,
-            Command::Quit => {
-                if let Some(run) = &self.run {
-                    run.cancel_all();
-                }
-                if let Some(try_run) = &self.try_run {
-                    try_run.cancel_all();
-                }
-                self.quit = true;
-            }
+            Command::Quit => self.quit_now(),
             Command::Input(purpose, initial) => self.popups.push(Popup::input(purpose, &initial)),
             Command::InputDone(purpose, text) => self.input_done(purpose, text),
             Command::Run(prompts) => self.start_run(prompts),
-            Command::Cancel(prompt_id) => match &self.run {
-                Some(run) => run.cancel(&prompt_id),
-                None => {
-                    if let Some(pos) = self.waiting.iter().position(|p| p.id == prompt_id) {
-                        self.waiting.remove(pos);
-                        self.ws.set_state(&prompt_id, RunState::NotRun);
-                    }
-                }
-            },
+            Command::Cancel(prompt_id) => self.runs.cancel(&prompt_id, &mut self.ws),
             Command::Try(principle_id) => self.start_try(principle_id),
-            Command::CancelTry => match &self.try_run {
-                Some(try_run) => {
-                    try_run.cancel_all();
-                    self.notice = "cancelling the try".into();
-                }
-                None => self.notice = "no try is running".into(),
-            },
+            Command::CancelTry => self.notice = self.runs.cancel_try(),
             Command::Show(view, id) => {
                 if let Some(id) = id {
                     self.ws.current = Some(id);
                 }
                 self.view = view;
             }
-            Command::Review(id, review) => self.queue_review(id, review, false),
-            Command::UndoReview => self.undo_review(),
-            Command::CancelAb => self.cancel_ab(),
-            Command::Export(choice) => self.queue_export(choice),
-            Command::Save(path, text) => self.queue_save(path, text),
-            Command::PickModel(choice) => self.pick_model(*choice),
+            Command::Review(id, review) => {
+                if let Some(line) =
+                    self.disk
+                        .queue_review(&self.session, &mut self.ws, (id, review, false))
+                {
+                    self.notice = line;
+                }
+            }
+            Command::UndoReview => {
+                if let Some(line) = self.disk.undo_review(&self.session, &mut self.ws) {
+                    self.notice = line;
+                }
+            }
+            Command::CancelAb => self.notice = self.ab.cancel(),
+            Command::PlanExport(options) => {
+                if let Err(why) = self.disk.queue_export_plan(&self.session, *options) {
+                    if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
+                        dialog.planned(Err(why));
+                    }
+                }
+            }
+            Command::Export(options) => match self.disk.queue_export(&self.session, *options) {
+                Ok(()) => self.notice = "exporting…".into(),
+                Err(why) => self.export_finished(Err(why)),
+            },
+            Command::Save(path, text) => self.notice = self.disk.queue_save(path, text),
+            Command::PickModel(choice) => {
+                let busy = self.runs.is_running() || self.runs.is_trying();
+                self.notice = self.models.pick(*choice, busy, &self.tx);
+            }
+        }
+    }
+
+    /// Quits now if nothing runs; else cancels what runs and waits (see
+    /// [`super::parts::runs::QUIT_WAIT`]) for the records of the cancelled prompts.
+    fn quit_now(&mut self) {
+        self.runs.begin_quit(std::time::Instant::now());
+        if self.runs.is_running() {
+            self.notice = "stopping: writing the records of the cancelled prompts…".into();
+        } else {
+            self.quit = true;
         }
     }
 
@@ -79,7 +90,9 @@ impl App {
                 self.views.prompts.select_last(&self.ws);
                 self.notice = "prompt added".into();
             }
-            InputPurpose::ImportPath => self.queue_import(PathBuf::from(text.trim())),
+            InputPurpose::ImportPath => {
+                self.notice = self.disk.queue_import(PathBuf::from(text.trim()));
+            }
             InputPurpose::SaveAs => {
                 let base = parent_or_here(&self.views.constitution.doc.path);
                 match super::confine::confine(&base, &text) {
@@ -105,7 +118,8 @@ impl App {
                 match super::confine::confine(&base, &text) {
                     Ok(out) => {
                         if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
-                            dialog.set_destination(&self.session, out);
+                            let count = dialog.set_destination(out);
+                            self.run_command(count);
                         }
                     }
                     Err(why) => self.notice = format!("destination not changed: {why}"),
@@ -115,106 +129,163 @@ impl App {
     }
 
     pub(crate) fn start_run(&mut self, prompts: Vec<Prompt>) {
-        if prompts.is_empty() {
-            self.notice = "nothing to run".into();
-            return;
-        }
-        let constitution = match self.views.constitution.valid_constitution() {
-            Ok(c) => Arc::new(c),
-            Err(message) => {
-                self.notice = message;
-                return;
-            }
+        let inputs = RunInputs {
+            model: &self.models.state,
+            constitution: self.views.constitution.valid_constitution(),
+            text: self.views.constitution.text(),
+            settings: self.views.prompts.run_settings,
+            tx: &self.tx,
         };
-        let models = match &self.model {
-            ModelState::Ready(models) => models.clone(),
-            ModelState::Loading(_) => {
-                for prompt in &prompts {
-                    self.ws.set_state(&prompt.id, RunState::Queued);
-                }
-                self.notice = format!("model loading: {} queued", plural(prompts.len(), "prompt"));
-                self.waiting.extend(prompts);
-                return;
-            }
-            ModelState::Failed(e) => {
-                self.notice = format!("cannot run: the model failed to load ({e})");
-                return;
-            }
-        };
-        if self.run.is_some() {
-            self.notice = "a run is in progress; wait for it or cancel it".into();
-            return;
-        }
-        let ids: Vec<String> = prompts.iter().map(|p| p.id.clone()).collect();
-        let events = forward(self.tx.clone(), AppEvent::Pipeline);
-        let settings = self.views.prompts.run_settings;
-        let opts = RunOptions {
-            concurrency: settings.concurrency,
-            compare: settings.compare,
-            rounds: None,
-        };
-        let text = self.views.constitution.text().to_string();
-        match bridge::start_run(
-            models,
-            (constitution, &text),
-            prompts,
-            opts,
-            &mut self.session,
-            events,
-        ) {
-            Ok(control) => {
-                for id in &ids {
-                    self.ws.set_state(id, RunState::Queued);
-                }
-                self.notice = format!(
-                    "running {} ({} at once, comparisons {})",
-                    plural(ids.len(), "prompt"),
-                    settings.concurrency,
-                    if settings.compare { "on" } else { "off" }
-                );
-                self.run = Some(control);
-            }
-            Err(e) => self.notice = format!("cannot run: {e}"),
-        }
+        self.notice = self
+            .runs
+            .start(prompts, inputs, &mut self.session, &mut self.ws);
     }
 
     pub(crate) fn start_try(&mut self, principle_id: String) {
-        if self.try_run.is_some() {
-            self.notice = "a try is running: wait for it or cancel it with Esc".into();
-            return;
-        }
         let Some(prompt) = self.views.prompts.selected_prompt(&self.ws) else {
             self.notice = "select a prompt in view 2 first".into();
             return;
         };
-        let constitution = match self.views.constitution.valid_constitution() {
-            Ok(c) => Arc::new(c),
-            Err(message) => return self.notice = message,
-        };
-        let ModelState::Ready(models) = &self.model else {
-            self.notice = "model loading: try again when it is ready".into();
-            return;
-        };
         let response = self
             .ws
-            .records
-            .get(&prompt.id)
+            .record(&prompt.id)
             .and_then(|r| r.initial.as_ref())
             .map(|r| r.text.clone());
-        let events = forward(self.tx.clone(), AppEvent::Try);
-        match bridge::start_try(
-            models.clone(),
-            constitution,
-            &principle_id,
-            prompt.clone(),
-            response,
-            events,
-        ) {
-            Ok(control) => {
-                self.views.constitution.try_started(&principle_id, &prompt);
-                self.try_run = Some(control);
+        let inputs = RunInputs {
+            model: &self.models.state,
+            constitution: self.views.constitution.valid_constitution(),
+            text: self.views.constitution.text(),
+            settings: self.views.prompts.run_settings,
+            tx: &self.tx,
+        };
+        let started = self
+            .runs
+            .start_try(&principle_id, prompt.clone(), response, inputs);
+        match started {
+            Ok(()) => self.views.constitution.try_started(&principle_id, &prompt),
+            Err(why) => self.notice = why,
+        }
+    }
+
+    /// A model finished loading (or failed to): prompts that waited for it start, or are
+    /// not run; a server model's endpoints get as many prompts in flight as their limits add
+    /// up to.
+    pub(crate) fn model_loaded(&mut self, result: Result<Models, String>) {
+        let loaded = self.models.loaded(result);
+        self.notice = loaded.notice;
+        if let Some(capacity) = loaded.capacity {
+            self.views.prompts.run_settings.concurrency = capacity;
+        }
+        if !loaded.ready {
+            self.runs.model_failed(&mut self.ws);
+            return;
+        }
+        let waiting = self.runs.take_waiting();
+        if !waiting.is_empty() {
+            self.start_run(waiting);
+        }
+    }
+
+    /// Folds in the result of disk work, routed to its owner.
+    pub(crate) fn disk_done(&mut self, done: super::disk::DiskDone) {
+        match self.disk.done(done, &mut self.ws, &mut self.notice) {
+            Routed::Handled => {}
+            Routed::ExportPlan(summary) => {
+                if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
+                    dialog.planned(Ok(summary));
+                }
             }
-            Err(e) => self.notice = format!("cannot try: {e}"),
+            Routed::Exported(result) => self.export_finished(result),
+            Routed::Imported { path, result } => match result {
+                Ok(prompts) => {
+                    let total = prompts.len();
+                    let added = self.ws.add_prompts(prompts);
+                    self.notice = format!(
+                        "imported {added} new prompts ({total} in {})",
+                        path.display()
+                    );
+                }
+                Err(e) => self.notice = format!("import failed: {e}"),
+            },
+            Routed::Saved { path, text, result } => {
+                self.notice = match result {
+                    Ok(()) => self.views.constitution.saved(path, &text),
+                    Err(e) => format!("not saved: {e}"),
+                };
+            }
+        }
+    }
+
+    fn export_finished(&mut self, result: Result<crate::export::ExportSummary, String>) {
+        self.notice = match &result {
+            Ok(summary) => format!("exported {} file(s)", summary.files.len()),
+            Err(e) => format!("export failed: {e}"),
+        };
+        if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
+            dialog.finished(result);
+        }
+    }
+
+    /// Starts an A/B of the working constitution against the file `typed` names.
+    pub(crate) fn start_ab(&mut self, typed: String) {
+        let a = match self.views.constitution.valid_constitution() {
+            Ok(constitution) => Contender {
+                path: self.views.constitution.doc.path.clone(),
+                text: self.views.constitution.text().to_string(),
+                constitution,
+            },
+            Err(why) => return self.notice = why,
+        };
+        let base = parent_or_here(&a.path);
+        let b_path = match super::confine::confine(&base, &typed) {
+            Ok(path) => path,
+            Err(why) => return self.notice = format!("no A/B: {why}"),
+        };
+        let root = self
+            .session
+            .dir
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map_or_else(|| PathBuf::from("sessions"), std::path::Path::to_path_buf);
+        let request = AbRequest {
+            a,
+            b_path,
+            prompts: self.ws.prompts.iter().map(|r| r.prompt.clone()).collect(),
+            root,
+        };
+        match self.ab.start(request, self.models.ready(), &self.tx) {
+            Ok(status) => {
+                self.views.insights.ab_status = Some(status);
+                self.notice = "A/B started".into();
+            }
+            Err(why) => self.notice = why,
+        }
+    }
+
+    /// Folds an A/B update in.
+    pub(crate) fn ab_update(&mut self, update: AbUpdate) {
+        let result = match update {
+            AbUpdate::Progress(line) => {
+                self.views.insights.ab_status = Some(line);
+                return;
+            }
+            AbUpdate::Finished(result) => {
+                self.ab.finished();
+                result
+            }
+            AbUpdate::Earlier(result) => result,
+        };
+        match result {
+            Ok(found) => {
+                let (dir, outcome) = *found;
+                self.views.insights.ab_status = None;
+                self.notice = format!("A/B read from {}", dir.display());
+                self.views.insights.ab = Some((dir, outcome));
+            }
+            Err(why) => {
+                self.notice = format!("A/B failed: {why}");
+                self.views.insights.ab_status = Some(format!("A/B failed: {why}"));
+            }
         }
     }
 }
@@ -225,20 +296,4 @@ pub(crate) fn parent_or_here(path: &std::path::Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
-}
-
-/// A sender of pipeline events that forwards them into the app's event channel.
-fn forward(
-    tx: UnboundedSender<AppEvent>,
-    wrap: fn(crate::pipeline::PipelineEvent) -> AppEvent,
-) -> UnboundedSender<crate::pipeline::PipelineEvent> {
-    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(event) = events_rx.recv().await {
-            if tx.send(wrap(event)).is_err() {
-                break;
-            }
-        }
-    });
-    events_tx
 }

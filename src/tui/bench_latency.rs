@@ -14,8 +14,8 @@ use ratatui::Terminal;
 use super::app::{App, Paths};
 use super::bridge::SessionLink;
 use super::event::AppEvent;
+use crate::data::Prompt;
 use crate::model::Models;
-use crate::pipeline::Prompt;
 
 /// Latency samples while tokens streamed.
 #[derive(Debug, Clone, PartialEq)]

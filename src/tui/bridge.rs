@@ -10,15 +10,18 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::constitution::Constitution;
+use crate::data::Prompt;
 use crate::export::{ExportOptions, ExportSummary};
-use crate::model::ChatMessage;
-use crate::pipeline::critique_revision::{few_shot_messages, response_sampling, try_principle};
+use crate::pipeline::critique_revision::{try_principle, TryPrincipleError};
 use crate::pipeline::runner::{spawn_run, RunHandle, RunOptions};
-use crate::pipeline::{PipelineEvent, Prompt, Record, RecordSink, Stage};
-use crate::session::{Manifest, Review, Session, SessionWriter, SharedSession, MANIFEST_FILE};
+use crate::pipeline::{PipelineEvent, RecordSink};
+use crate::session::{
+    RunManifest, Session, SessionState, SessionWriter, SharedSession, MANIFEST_FILE,
+};
+use crate::tui::event::AppEvent;
+use crate::tui::task::spawn_reporting;
 
-/// The loaded policy and feedback models.
-pub use crate::model::Models;
+use crate::model::Models;
 
 /// Controls a run in progress.
 pub struct RunControl {
@@ -54,20 +57,37 @@ pub fn start_run(
     opts: RunOptions,
     session: &mut SessionLink,
     events: UnboundedSender<PipelineEvent>,
-) -> Result<RunControl, String> {
-    let shared = session.ensure(&constitution, constitution_text, &models)?;
+) -> Result<(RunControl, Option<String>), String> {
+    let run = RunManifest {
+        constitution: &constitution,
+        constitution_text,
+        constitution_path: None,
+        prompts_path: None,
+        policy: models.policy.info(),
+        feedback: models.feedback.info(),
+    };
+    let (shared, moved) = session.ensure(&run)?;
     let sink: Arc<dyn RecordSink> = Arc::new(SessionWriter(shared));
     let handle = spawn_run(models, constitution, prompts, opts, Some(sink), events);
     let cancel = handle.canceller();
-    Ok(RunControl {
+    let control = RunControl {
         handle: Some(handle),
         cancel,
-    })
+    };
+    Ok((control, moved))
+}
+
+/// How a try ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryEnd {
+    Done,
+    Cancelled,
 }
 
 /// Tries one principle on one prompt: the given response (or a fresh initial response, streamed
-/// as `Stage::Initial`), then one critique and one revision, streamed; ends with one
-/// `RunFinished` counting the try as done, failed or cancelled.
+/// as `Stage::Initial`), then one critique and one revision, streamed on `events`, all through
+/// the pipeline's own stages. It always ends with one [`AppEvent::TryEnded`] on `tx`, also
+/// when the try panics.
 pub fn start_try(
     models: Models,
     constitution: Arc<Constitution>,
@@ -75,103 +95,68 @@ pub fn start_try(
     prompt: Prompt,
     response: Option<String>,
     events: UnboundedSender<PipelineEvent>,
+    tx: UnboundedSender<AppEvent>,
 ) -> Result<RunControl, String> {
     let cancel = CancellationToken::new();
     let token = cancel.clone();
     let principle_id = principle_id.to_string();
-    tokio::spawn(async move {
-        let policy = models.policy.clone();
-        let response = match response {
-            Some(text) => text,
-            None => {
-                match initial_response(&*policy, &constitution, &prompt, &events, token.clone())
-                    .await
-                {
-                    Ok(text) => text,
-                    Err(e) => {
-                        fail(&events, &prompt.id, e);
-                        let cancelled = token.is_cancelled();
-                        let _ = events.send(PipelineEvent::RunFinished {
-                            done: 0,
-                            failed: usize::from(!cancelled),
-                            cancelled: usize::from(cancelled),
-                        });
-                        return;
-                    }
-                }
-            }
-        };
+    let work = async move {
         let result = try_principle(
-            &*policy,
+            &*models.policy,
             &constitution,
             &principle_id,
             &prompt,
-            &response,
+            response.as_deref(),
             &events,
             token.clone(),
         )
         .await;
-        if let Err(e) = &result {
-            fail(&events, &prompt.id, e.to_string());
+        match result {
+            _ if token.is_cancelled() => Ok(TryEnd::Cancelled),
+            Ok(_) => Ok(TryEnd::Done),
+            Err(TryPrincipleError::Cancelled) => Ok(TryEnd::Cancelled),
+            Err(e) => Err(e.to_string()),
         }
-        let cancelled = token.is_cancelled();
-        let _ = events.send(PipelineEvent::RunFinished {
-            done: usize::from(result.is_ok() && !cancelled),
-            failed: usize::from(result.is_err() && !cancelled),
-            cancelled: usize::from(cancelled),
-        });
-    });
+    };
+    spawn_reporting(tx, "the try", work, AppEvent::TryEnded);
     Ok(RunControl {
         handle: None,
         cancel,
     })
 }
 
-fn fail(events: &UnboundedSender<PipelineEvent>, prompt_id: &str, message: String) {
-    let _ = events.send(PipelineEvent::StageFinished {
-        prompt_id: prompt_id.to_string(),
-        stage: Stage::Comparison,
-        text: format!("failed: {message}"),
-    });
+/// A directory for a new session beside `dir`: `<time>-<constitution name>` in the same parent,
+/// with a number added if that exists already.
+pub fn new_session_dir(dir: &Path, constitution_name: &str) -> PathBuf {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = format!(
+        "{}-{}",
+        chrono::Local::now().format("%Y%m%d-%H%M%S"),
+        slug(constitution_name)
+    );
+    let mut candidate = parent.join(&stem);
+    let mut n = 2;
+    while candidate.exists() {
+        candidate = parent.join(format!("{stem}-{n}"));
+        n += 1;
+    }
+    candidate
 }
 
-/// A fresh initial response for a prompt, streamed as `Stage::Initial`.
-async fn initial_response(
-    policy: &dyn crate::model::Backend,
-    constitution: &Constitution,
-    prompt: &Prompt,
-    events: &UnboundedSender<PipelineEvent>,
-    cancel: CancellationToken,
-) -> Result<String, String> {
-    let mut messages = few_shot_messages(&constitution.examples);
-    messages.push(ChatMessage::user(prompt.text.clone()));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let forward_events = events.clone();
-    let id = prompt.id.clone();
-    let _ = events.send(PipelineEvent::StageStarted {
-        prompt_id: id.clone(),
-        stage: Stage::Initial,
-    });
-    let forwarder = tokio::spawn(async move {
-        while let Some(text) = rx.recv().await {
-            let _ = forward_events.send(PipelineEvent::Token {
-                prompt_id: id.clone(),
-                stage: Stage::Initial,
-                text,
-            });
-        }
-    });
-    let generation = policy
-        .chat(&messages, response_sampling(constitution), Some(tx), cancel)
-        .await
-        .map_err(|e| e.to_string())?;
-    let _ = forwarder.await;
-    let _ = events.send(PipelineEvent::StageFinished {
-        prompt_id: prompt.id.clone(),
-        stage: Stage::Initial,
-        text: generation.text.clone(),
-    });
-    Ok(generation.text)
+/// A name fit for a directory name.
+pub fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// The session the workbench writes to: records and review decisions. It is opened if the
@@ -233,137 +218,69 @@ impl SessionLink {
         )
     }
 
-    /// The shared session, created with a manifest of this constitution and these models if
-    /// it does not exist yet.
-    fn ensure(
-        &mut self,
-        constitution: &Constitution,
-        text: &str,
-        models: &Models,
-    ) -> Result<SharedSession, String> {
+    /// The session this run's records go to: the open one when it was made with the same
+    /// constitution and models, else a new session beside it (created now), with a line saying
+    /// why the records moved. With none open, the session is created in the directory given.
+    fn ensure(&mut self, run: &RunManifest) -> Result<(SharedSession, Option<String>), String> {
+        let dir = self.dir.clone().ok_or("no session directory")?;
         if let Some(shared) = &self.shared {
             if let Some(reason) = &self.read_only {
                 return Err(reason.clone());
             }
-            return Ok(shared.clone());
+            let fits = shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .manifest()
+                .check_run(&run.manifest(&dir));
+            let mismatch = match fits {
+                Ok(()) => return Ok((shared.clone(), None)),
+                Err(mismatch) => mismatch,
+            };
+            let beside = new_session_dir(&dir, &run.constitution.name);
+            let shared = self.create(&beside, run)?;
+            let note = format!(
+                "{} {mismatch}; this run's records go to a new session, {}",
+                dir.display(),
+                beside.display()
+            );
+            return Ok((shared, Some(note)));
         }
-        let dir = self.dir.clone().ok_or("no session directory")?;
-        let text = text.to_string();
-        let manifest = Manifest {
-            name: dir
-                .file_name()
-                .map_or("session".into(), |n| n.to_string_lossy().into_owned()),
-            created_at: chrono::Utc::now().to_rfc3339(),
-            constitution_name: constitution.name.clone(),
-            constitution_sha256: crate::fsutil::sha256_hex(text.as_bytes()),
-            constitution_toml: text,
-            constitution_path: None,
-            prompts_path: None,
-            policy_model: models.policy.info(),
-            feedback_model: models.feedback.info(),
-            settings: constitution.settings.clone(),
-            seed: constitution.settings.seed,
-            program_version: env!("CARGO_PKG_VERSION").to_string(),
-        };
-        let session = Session::create(&dir, manifest)
+        Ok((self.create(&dir, run)?, None))
+    }
+
+    /// Creates the session of `run` in `dir` and makes it the open one.
+    fn create(&mut self, dir: &Path, run: &RunManifest) -> Result<SharedSession, String> {
+        let session = Session::create(dir, run.manifest(dir))
             .map_err(|e| format!("creating session {}: {e}", dir.display()))?;
         let shared = Arc::new(Mutex::new(session));
+        self.dir = Some(dir.to_path_buf());
         self.shared = Some(shared.clone());
+        self.read_only = None;
         Ok(shared)
     }
 
-    /// Records already in the session, in log order.
-    pub fn records(&self) -> Vec<Record> {
-        self.lock()
-            .map(|s| s.state().records().to_vec())
-            .unwrap_or_default()
-    }
-
-    /// Review decisions already in the session (records never reviewed are left out).
-    pub fn reviews(&self) -> Vec<(String, Review)> {
-        let Some(session) = self.lock() else {
-            return Vec::new();
-        };
-        let state = session.state();
-        state
-            .records()
-            .iter()
-            .map(|r| (r.prompt.id.clone(), state.review(&r.prompt.id)))
-            .filter(|(_, review)| !review.at.is_empty())
-            .collect()
+    /// The open session's records and reviews (empty before the first run).
+    pub fn state(&self) -> SessionState {
+        self.lock().map(|s| s.state().clone()).unwrap_or_default()
     }
 }
 
-/// What the export dialog asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportChoice {
-    pub out: PathBuf,
-    pub force: bool,
-    pub sft: bool,
-    pub preferences: bool,
-    pub revision_pairs: bool,
-}
-
-/// How many rows each file would get, and the files written (after export).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExportCounts {
-    pub approved: usize,
-    pub sft: usize,
-    pub preferences: usize,
-    pub revision_pairs: usize,
-    pub skipped: usize,
-    /// Why a data file is not written, and what to do instead (first line of each).
-    pub notes: Vec<String>,
-    pub files: Vec<PathBuf>,
-    /// Files that exist already (refused unless overwriting).
-    pub existing: Vec<PathBuf>,
-}
-
-fn options(choice: &ExportChoice) -> ExportOptions {
-    ExportOptions {
-        out: choice.out.clone(),
-        force: choice.force,
-        sft: choice.sft,
-        preferences: choice.preferences,
-        revision_pairs: choice.revision_pairs,
-        ..ExportOptions::default()
-    }
-}
-
-fn counts(summary: ExportSummary) -> ExportCounts {
-    ExportCounts {
-        approved: summary.approved,
-        sft: summary.sft_lines,
-        preferences: summary.ai_feedback_pairs,
-        revision_pairs: summary.revision_pairs,
-        skipped: summary.skipped.len(),
-        notes: summary
-            .notes
-            .iter()
-            .filter_map(|n| n.lines().next().map(str::to_string))
-            .collect(),
-        files: summary.files,
-        existing: summary.existing,
-    }
-}
-
-/// Counts what an export would write, without writing.
-pub fn export_plan(session: &SessionLink, choice: &ExportChoice) -> Result<ExportCounts, String> {
+/// Counts what an export of a shared session would write, without writing (on the disk
+/// worker, not the UI thread).
+pub fn plan_shared(session: &SharedSession, options: &ExportOptions) -> ExportSummary {
     let session = session
         .lock()
-        .ok_or("no session yet: run some prompts first")?;
-    Ok(counts(crate::export::plan(&session, &options(choice))))
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    crate::export::plan(&session, options)
 }
 
 /// Writes the export files of a shared session (on the disk worker, not the UI thread).
 pub fn export_shared(
     session: &SharedSession,
-    choice: &ExportChoice,
-) -> Result<ExportCounts, String> {
+    options: &ExportOptions,
+) -> Result<ExportSummary, String> {
     let session = session
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    crate::export::export(&session, &options(choice))
-        .map(counts)
-        .map_err(|e| e.to_string())
+    crate::export::export(&session, options).map_err(|e| e.to_string())
 }

@@ -129,6 +129,7 @@ mod tests {
             state,
             edited: edited.map(str::to_string),
             flipped,
+            label_checked: false,
             at: String::new(),
         }
     }

@@ -1,4 +1,4 @@
-//! Disk work off the UI thread. Review decisions, undo, export, import and constitution saves
+//! Disk work off the UI thread. Review decisions, undo, export (and its counts), import and constitution saves
 //! fsync and write files; the key handler only queues them here, one worker thread carries them
 //! out in the order they were asked for, and each result comes back as an
 //! [`AppEvent::Disk`](super::event::AppEvent::Disk). The workbench shows a review decision only
@@ -11,9 +11,10 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::bridge::{self, ExportChoice, ExportCounts};
+use super::bridge;
 use super::event::AppEvent;
-use crate::pipeline::Prompt;
+use crate::data::Prompt;
+use crate::export::{ExportOptions, ExportSummary};
 use crate::session::{Review, SharedSession};
 
 /// Work that touches the disk.
@@ -26,10 +27,15 @@ pub enum DiskJob {
         review: Review,
         undo: bool,
     },
+    /// Count what an export would write.
+    PlanExport {
+        session: SharedSession,
+        options: ExportOptions,
+    },
     /// Write the export files.
     Export {
         session: SharedSession,
-        choice: ExportChoice,
+        options: ExportOptions,
     },
     /// Read a prompt file.
     Import { path: PathBuf },
@@ -46,7 +52,8 @@ pub enum DiskDone {
         undo: bool,
         result: Result<(), String>,
     },
-    Export(Result<ExportCounts, String>),
+    ExportPlan(ExportSummary),
+    Export(Result<ExportSummary, String>),
     Import {
         path: PathBuf,
         result: Result<Vec<Prompt>, String>,
@@ -136,8 +143,11 @@ fn carry_out(job: DiskJob) -> DiskDone {
                 result,
             }
         }
-        DiskJob::Export { session, choice } => {
-            DiskDone::Export(bridge::export_shared(&session, &choice))
+        DiskJob::PlanExport { session, options } => {
+            DiskDone::ExportPlan(bridge::plan_shared(&session, &options))
+        }
+        DiskJob::Export { session, options } => {
+            DiskDone::Export(bridge::export_shared(&session, &options))
         }
         DiskJob::Import { path } => {
             let result = crate::prompts::load_prompts(&path).map_err(|e| e.to_string());

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEvent};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::bridge::Models;
+use crate::model::Models;
 use crate::pipeline::PipelineEvent;
 
 /// How often the clock ticks (spinner, tokens per second).
@@ -30,6 +30,8 @@ pub enum AppEvent {
     Pipeline(PipelineEvent),
     /// Progress of trying one principle from the constitution editor.
     Try(PipelineEvent),
+    /// The try ended: done or cancelled, or why it failed.
+    TryEnded(Result<super::bridge::TryEnd, String>),
     /// A status line while the model downloads or loads.
     ModelStatus(String),
     /// The model finished loading (or failed to).
@@ -39,7 +41,7 @@ pub enum AppEvent {
     /// Disk work queued on the disk worker finished.
     Disk(super::disk::DiskDone),
     /// Progress or the result of an A/B run.
-    Ab(super::app_ab::AbUpdate),
+    Ab(super::parts::ab::AbUpdate),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Tick => write!(f, "Tick"),
             AppEvent::Pipeline(e) => write!(f, "Pipeline({e:?})"),
             AppEvent::Try(e) => write!(f, "Try({e:?})"),
+            AppEvent::TryEnded(r) => write!(f, "TryEnded({r:?})"),
             AppEvent::ModelStatus(s) => write!(f, "ModelStatus({s:?})"),
             AppEvent::ModelReady(r) => write!(f, "ModelReady(ok: {})", r.is_ok()),
             AppEvent::Notice(s) => write!(f, "Notice({s:?})"),

@@ -1,6 +1,8 @@
 //! The terminal workbench: shows core state and sends the core commands; never blocks on the model.
 //!
-//! - [`app`]: the state and its reactions ([`App`]), drivable without a terminal.
+//! - [`app`]: the state and its reactions ([`App`]), drivable without a terminal; it routes
+//!   events and commands to the views and to the [`parts`] that own background work (runs,
+//!   the model, A/B runs, disk work), each started through [`task::spawn_reporting`].
 //! - [`event`]: the one [`AppEvent`] type and the input reader task.
 //! - [`keymap`]: every binding, one table per context; the key bar and help come from it.
 //! - [`views`]: one screen per file, plus chrome and popups; [`widgets`]: diff, bars, TOML.
@@ -9,10 +11,7 @@
 //! - [`bench`]: timing of frame drawing on large synthetic sessions.
 
 pub mod app;
-mod app_ab;
 mod app_commands;
-mod app_disk;
-mod app_models;
 pub mod bench;
 pub mod bench_latency;
 pub mod bridge;
@@ -21,6 +20,8 @@ pub mod decision;
 pub mod disk;
 pub mod event;
 pub mod keymap;
+pub mod parts;
+pub mod task;
 pub mod terminal;
 pub mod views;
 pub mod widgets;
@@ -36,10 +37,9 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 pub use app::App;
 pub use bench::{bench_draw, DrawBenchReport};
-pub use bridge::Models;
 pub use event::AppEvent;
 
-use crate::model::ModelError;
+use crate::model::{ModelError, Models};
 
 /// What the workbench opens.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +53,7 @@ pub struct TuiConfig {
     /// Where logs go (shown to the user; logging itself is set up by the caller).
     pub log_path: Option<PathBuf>,
     /// What the model picker offers (`m`), the choice the workbench opened with first.
-    pub model_choices: Vec<views::model_picker::ModelChoice>,
+    pub model_choices: Vec<crate::model::choices::ModelChoice>,
 }
 
 /// Builds the app from the configuration: reads the constitution, the prompts and the session.
@@ -81,7 +81,7 @@ pub fn build_app(
     if let Some(log) = &config.log_path {
         app.notice = format!("log: {}", log.display());
     }
-    app.model_choices = config.model_choices.clone();
+    app.models.choices = config.model_choices.clone();
     Ok(app)
 }
 
@@ -96,11 +96,12 @@ pub async fn run(
     let (tx, mut rx) = unbounded_channel();
     let mut app = build_app(&config, tx.clone())?;
 
-    let model_tx = tx.clone();
-    tokio::spawn(async move {
-        let result = models.await.map_err(|e| e.to_string());
-        let _ = model_tx.send(AppEvent::ModelReady(result));
-    });
+    task::spawn_reporting(
+        tx.clone(),
+        "loading the model",
+        async move { models.await.map_err(|e| e.to_string()) },
+        AppEvent::ModelReady,
+    );
     let status_tx = tx.clone();
     tokio::spawn(async move {
         while let Some(line) = load_status.recv().await {
@@ -111,7 +112,7 @@ pub async fn run(
     });
 
     if let Some(root) = config.session_dir.parent() {
-        app_ab::spawn_load_latest(root.to_path_buf(), tx.clone());
+        parts::ab::spawn_load_latest(root.to_path_buf(), tx.clone());
     }
 
     let mut term = terminal::Tui::enter()?;

@@ -1,13 +1,16 @@
 //! What the views show, independent of how it is drawn: the prompts and their run state, the
-//! finished records, review decisions with an undo stack, and the text streaming in right now.
-//! Pipeline events are folded in here; views read it and ask the app to change it.
+//! open session's records and review decisions (a [`SessionState`], folded from the same log
+//! events the session writes, so replacing a record clears its review here as on disk), an
+//! undo stack, and the text streaming in right now. Pipeline events are folded in here; views
+//! read it and ask the app to change it.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use super::decision::DecisionNote;
-use crate::pipeline::{PipelineEvent, Prompt, Record, RecordStatus, Stage};
-use crate::session::{Review, ReviewState};
+use crate::data::{Prompt, Record, RecordStatus};
+use crate::pipeline::{PipelineEvent, Stage};
+use crate::session::{LogEvent, Review, ReviewState, SessionState};
 
 /// Where one prompt is in its run.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,8 +98,10 @@ impl LiveText {
 #[derive(Default)]
 pub struct Workspace {
     pub prompts: Vec<PromptRow>,
-    pub records: HashMap<String, Record>,
-    pub reviews: HashMap<String, Review>,
+    /// Prompt id to its row in `prompts`.
+    rows: HashMap<String, usize>,
+    /// The open session's records and reviews.
+    pub session: SessionState,
     /// Previous review of a prompt, newest last, for undo.
     pub undo: Vec<(String, Option<Review>)>,
     /// The last review decision and whether it reached the session log.
@@ -131,69 +136,116 @@ impl Workspace {
     pub fn add_prompts(&mut self, prompts: Vec<Prompt>) -> usize {
         let mut added = 0;
         for prompt in prompts {
-            if self.prompts.iter().any(|row| row.prompt.id == prompt.id) {
+            if self.rows.contains_key(&prompt.id) {
                 continue;
             }
-            let state = match self.records.get(&prompt.id).map(|r| &r.status) {
-                Some(RecordStatus::Done) => RunState::Done,
-                Some(RecordStatus::Failed(e)) => RunState::Failed(e.clone()),
-                Some(RecordStatus::Cancelled) => RunState::Cancelled,
-                None => RunState::NotRun,
-            };
-            self.prompts.push(PromptRow {
-                prompt,
-                state,
-                marked: false,
-            });
+            let state = self
+                .session
+                .get(&prompt.id)
+                .map_or(RunState::NotRun, |r| state_of(&r.status));
+            self.push_row(prompt, state);
             added += 1;
         }
         self.states_version += 1;
         added
     }
 
+    fn push_row(&mut self, prompt: Prompt, state: RunState) {
+        self.rows.insert(prompt.id.clone(), self.prompts.len());
+        self.prompts.push(PromptRow {
+            prompt,
+            state,
+            marked: false,
+        });
+    }
+
     /// Adds a finished record (from the session or a run), listing its prompt if needed.
     pub fn add_record(&mut self, record: Record) {
         let id = record.prompt.id.clone();
-        let state = match &record.status {
-            RecordStatus::Done => RunState::Done,
-            RecordStatus::Failed(e) => RunState::Failed(e.clone()),
-            RecordStatus::Cancelled => RunState::Cancelled,
-        };
-        if let Some(row) = self.prompts.iter_mut().find(|r| r.prompt.id == id) {
-            row.state = state;
-        } else {
-            self.prompts.push(PromptRow {
-                prompt: record.prompt.clone(),
-                state,
-                marked: false,
-            });
+        let state = state_of(&record.status);
+        match self.rows.get(&id) {
+            Some(&row) => self.prompts[row].state = state,
+            None => self.push_row(record.prompt.clone(), state),
         }
-        self.records.insert(id.clone(), record);
+        self.states_version += 1;
+        self.session.apply(&LogEvent::Record {
+            record: Box::new(record),
+        });
         if self.current.is_none() {
             self.current = Some(id);
         }
         self.version += 1;
     }
 
+    /// Shows another session: its records and reviews replace the ones shown (prompts stay
+    /// listed, with the run state the new session gives them), and the undo stack is cleared.
+    pub fn switch_session(&mut self, session: SessionState) {
+        self.session = SessionState::default();
+        self.undo.clear();
+        self.decision = None;
+        self.current = None;
+        for row in &mut self.prompts {
+            if !row.state.is_active() {
+                row.state = RunState::NotRun;
+            }
+        }
+        for record in session.records() {
+            self.add_record(record.clone());
+        }
+        for record in session.records() {
+            if let Some(review) = session.review_ref(&record.prompt.id) {
+                self.session.apply(&LogEvent::Review {
+                    prompt_id: record.prompt.id.clone(),
+                    review: review.clone(),
+                });
+            }
+        }
+        self.states_version += 1;
+        self.version += 1;
+    }
+
+    /// The record of a prompt id in the open session.
+    pub fn record(&self, id: &str) -> Option<&Record> {
+        self.session.get(id)
+    }
+
+    /// The review decision logged for a record, if any.
+    pub fn review(&self, id: &str) -> Option<&Review> {
+        self.session.review_ref(id)
+    }
+
+    /// Number of records in the open session.
+    pub fn record_count(&self) -> usize {
+        self.session.records().len()
+    }
+
+    /// The listed prompt of an id.
+    pub fn prompt_row(&self, id: &str) -> Option<&PromptRow> {
+        self.rows.get(id).map(|&i| &self.prompts[i])
+    }
+
     /// Record ids in prompt-list order (the order every record list uses).
     pub fn record_ids(&self) -> Vec<String> {
         self.prompts
             .iter()
-            .filter(|row| self.records.contains_key(&row.prompt.id))
+            .filter(|row| self.session.get(&row.prompt.id).is_some())
             .map(|row| row.prompt.id.clone())
             .collect()
     }
 
     /// The review of a record (pending when never reviewed).
     pub fn review_state(&self, id: &str) -> ReviewState {
-        self.reviews
-            .get(id)
-            .map_or(ReviewState::Pending, |r| r.state)
+        self.review(id).map_or(ReviewState::Pending, |r| r.state)
     }
 
-    /// Sets a review, remembering the previous one for undo.
+    /// Sets a review (one that is durable in the session log), remembering the previous one
+    /// for undo.
     pub fn set_review(&mut self, id: &str, review: Review) {
-        let previous = self.reviews.insert(id.to_string(), review);
+        let previous = self.review(id).cloned();
+        self.session.apply(&LogEvent::Review {
+            prompt_id: id.to_string(),
+            review,
+        });
         self.undo.push((id.to_string(), previous));
         self.version += 1;
     }
@@ -202,7 +254,10 @@ impl Workspace {
     pub fn undo_review(&mut self) -> Option<(String, Review)> {
         let (id, previous) = self.undo.pop()?;
         let restored = previous.unwrap_or_else(pending_review);
-        self.reviews.insert(id.clone(), restored.clone());
+        self.session.apply(&LogEvent::Review {
+            prompt_id: id.clone(),
+            review: restored.clone(),
+        });
         self.version += 1;
         Some((id, restored))
     }
@@ -229,8 +284,8 @@ impl Workspace {
                 _ => {}
             }
         }
-        for id in self.records.keys() {
-            match self.review_state(id) {
+        for record in self.session.records() {
+            match self.review_state(&record.prompt.id) {
                 ReviewState::Approved => c.approved += 1,
                 ReviewState::Rejected => c.rejected += 1,
                 ReviewState::Pending => c.pending += 1,
@@ -301,8 +356,8 @@ impl Workspace {
     /// Sets a prompt's run state.
     pub fn set_state(&mut self, prompt_id: &str, state: RunState) {
         self.states_version += 1;
-        if let Some(row) = self.prompts.iter_mut().find(|r| r.prompt.id == prompt_id) {
-            row.state = state;
+        if let Some(&row) = self.rows.get(prompt_id) {
+            self.prompts[row].state = state;
         }
     }
 
@@ -313,12 +368,22 @@ impl Workspace {
     }
 }
 
+/// The run state a stored record stands for.
+fn state_of(status: &RecordStatus) -> RunState {
+    match status {
+        RecordStatus::Done => RunState::Done,
+        RecordStatus::Failed(e) => RunState::Failed(e.clone()),
+        RecordStatus::Cancelled => RunState::Cancelled,
+    }
+}
+
 /// A pending review stamped now.
 pub fn pending_review() -> Review {
     Review {
         state: ReviewState::Pending,
         edited: None,
         flipped: false,
+        label_checked: false,
         at: now_rfc3339(),
     }
 }

@@ -11,8 +11,9 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::retry::{parse_retry_after, AttemptError};
-use super::wire::{parse_chunk, SseLines};
-use crate::model::{FinishReason, ModelError, TokenSink};
+use super::wire::{parse_chunk, SseEvents};
+use crate::data::FinishReason;
+use crate::model::{ModelError, TokenSink};
 
 /// What a streamed chat attempt produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +149,7 @@ impl Http {
             },
         };
         let mut response = check_status(response).await?;
-        let mut lines = SseLines::default();
+        let mut events = SseEvents::default();
         let mut pieces = 0u32;
         let mut finished = false;
         loop {
@@ -160,13 +161,19 @@ impl Http {
                 }
                 chunk = tokio::time::timeout(self.read_timeout, response.chunk()) => chunk,
             };
-            let bytes = match chunk {
+            let datas = match chunk {
                 Err(_) => return Err(self.timed_out("streamed text")),
                 Ok(Err(e)) => return Err(AttemptError::from_reqwest(&e)),
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(bytes))) => bytes,
+                Ok(Ok(None)) => {
+                    let last: Vec<String> = events.finish().into_iter().collect();
+                    if last.is_empty() {
+                        break;
+                    }
+                    last
+                }
+                Ok(Ok(Some(bytes))) => events.feed(&bytes),
             };
-            for data in lines.feed(&bytes) {
+            for data in datas {
                 if data == "[DONE]" {
                     finished = true;
                     continue;

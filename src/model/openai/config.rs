@@ -48,6 +48,12 @@ impl Continuation {
     }
 }
 
+/// The most requests in flight one endpoint may be given.
+pub const MAX_IN_FLIGHT: usize = 4096;
+
+/// The longest timeout a server model may be given (a day).
+pub const MAX_TIMEOUT_S: f64 = 86_400.0;
+
 /// One served model behind one or more OpenAI-compatible endpoints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
@@ -132,10 +138,11 @@ impl ServerConfig {
                 "endpoint {dup} is listed twice"
             )));
         }
-        if self.max_in_flight == 0 {
-            return Err(ModelError::Backend(
-                "max_in_flight must be at least 1".into(),
-            ));
+        if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
+            return Err(ModelError::Backend(format!(
+                "max_in_flight = {} is out of range (1 to {MAX_IN_FLIGHT})",
+                self.max_in_flight
+            )));
         }
         if !(1..=100).contains(&self.top_logprobs) {
             return Err(ModelError::Backend(format!(

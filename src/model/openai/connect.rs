@@ -128,7 +128,7 @@ impl OpenAiBackend {
     /// Asks one option question and fails with a fix when the answer cannot serve comparisons.
     pub async fn check_comparisons(&self) -> Result<(), ModelError> {
         let messages = [ChatMessage::user(CHECK_QUESTION)];
-        let prefix = crate::pipeline::feedback::ANSWER_PREFIX;
+        let prefix = crate::model::ANSWER_PREFIX;
         match self.option_scores(&messages, prefix, &["A", "B"]).await {
             Ok(_) => Ok(()),
             Err(e) => {

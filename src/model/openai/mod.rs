@@ -33,7 +33,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Continuation, ServerConfig, ServerInfo};
+pub use config::{Continuation, ServerConfig, ServerInfo, MAX_IN_FLIGHT, MAX_TIMEOUT_S};
 pub use connect::CheckComparisons;
 
 use self::client::Http;
@@ -41,9 +41,10 @@ use self::pool::{Lease, Pool};
 use self::retry::{AttemptError, Attempts};
 use self::template::ChatTemplate;
 use super::{
-    Backend, ChatMessage, EndpointUsage, FinishReason, Generation, ModelError, ModelInfo,
-    OptionScores, Sampling, TokenSink,
+    Backend, ChatMessage, EndpointUsage, Generation, ModelError, ModelInfo, OptionScores, Sampling,
+    TokenSink,
 };
+use crate::data::FinishReason;
 
 /// What the stream shows when an answer is asked again on another endpoint.
 pub const RESTART_NOTE: &str = "\n[the server was lost; asking again from the start]\n";

@@ -265,23 +265,48 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     step.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
 }
 
-/// A `Retry-After` header's wait: seconds, or an HTTP date.
+/// The longest wait a `Retry-After` header is taken at (a longer one is read as this).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
+/// A `Retry-After` header's wait: seconds, or an HTTP date; at most [`MAX_RETRY_AFTER`].
+/// A value that is neither (negative, not a number) is ignored.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    let wait = if let Ok(seconds) = value.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else if let Ok(seconds) = value.parse::<f64>() {
+        if seconds.is_nan() || seconds < 0.0 {
+            return None;
+        }
+        Duration::try_from_secs_f64(seconds).unwrap_or(MAX_RETRY_AFTER)
+    } else {
+        let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+        let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+        wait.to_std().unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_or_bad_retry_after_is_capped_or_ignored_never_a_panic() {
+        for huge in [
+            "1e20",
+            "18446744073709551615",
+            "1e308",
+            "inf",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        assert_eq!(parse_retry_after("2.5"), Some(Duration::from_millis(2500)));
+        for bad in ["-1", "NaN", "-inf", "soon", ""] {
+            assert_eq!(parse_retry_after(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_jitter() {

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::config::Continuation;
-use crate::model::{ChatMessage, FinishReason, Role, Sampling};
+use crate::data::FinishReason;
+use crate::model::{ChatMessage, Role, Sampling};
 
 fn role(r: Role) -> &'static str {
     match r {
@@ -156,27 +157,82 @@ pub fn parse_chunk(data: &str) -> Result<ChunkDelta, String> {
     Ok(delta)
 }
 
-/// Splits a byte stream into server-sent events' `data:` payloads. Feed it chunks as they
-/// arrive; it keeps an unfinished line for the next chunk.
+/// Splits a byte stream into the data of server-sent events, as the format defines them: an
+/// event is the lines up to a blank line; its `data:` lines (one space after the colon
+/// dropped) are joined with line breaks; comments (`:`) and other fields are skipped; lines
+/// end with LF, CRLF or CR. Feed it chunks as they arrive; it keeps an unfinished line and
+/// event for the next chunk, and [`SseEvents::finish`] gives an event the stream ended in.
 #[derive(Debug, Default)]
-pub struct SseLines {
+pub struct SseEvents {
     pending: Vec<u8>,
+    /// The data lines of the event being read.
+    data: Option<String>,
+    /// The last byte fed was a CR ending a line, so a following LF belongs to it.
+    after_cr: bool,
 }
 
-impl SseLines {
-    /// The complete `data:` payloads in `bytes` (and what was left over before it).
+impl SseEvents {
+    /// The data of the events completed by `bytes`.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        let mut bytes = bytes;
+        if self.after_cr && bytes.first() == Some(&b'\n') {
+            bytes = &bytes[1..];
+        }
+        self.after_cr = false;
         self.pending.extend_from_slice(bytes);
         let mut out = Vec::new();
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end_matches(['\n', '\r']);
-            if let Some(data) = line.strip_prefix("data:") {
-                out.push(data.trim_start().to_string());
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n' || b == b'\r') {
+            let ending_len = match (self.pending[end], self.pending.get(end + 1)) {
+                (b'\r', Some(b'\n')) => 2,
+                (b'\r', None) => {
+                    self.after_cr = true;
+                    1
+                }
+                _ => 1,
+            };
+            let line: Vec<u8> = self.pending.drain(..end + ending_len).collect();
+            let line = String::from_utf8_lossy(&line[..end]).into_owned();
+            if let Some(event) = self.line(&line) {
+                out.push(event);
             }
         }
         out
+    }
+
+    /// The event the stream ended in without its blank line, if any.
+    pub fn finish(&mut self) -> Option<String> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            let line = String::from_utf8_lossy(&rest).into_owned();
+            if let Some(event) = self.line(&line) {
+                return Some(event);
+            }
+        }
+        self.data.take()
+    }
+
+    /// Takes one line; returns an event's data when the line ends it.
+    fn line(&mut self, line: &str) -> Option<String> {
+        if line.is_empty() {
+            return self.data.take();
+        }
+        if line.starts_with(':') {
+            return None;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+            None => (line, ""),
+        };
+        if field == "data" {
+            match &mut self.data {
+                Some(data) => {
+                    data.push('\n');
+                    data.push_str(value);
+                }
+                None => self.data = Some(value.to_string()),
+            }
+        }
+        None
     }
 }
 

@@ -70,16 +70,33 @@ fn option_bodies_end_with_the_assistant_prefix() {
 
 #[test]
 fn stream_events_split_across_chunks_are_reassembled() {
-    let mut lines = SseLines::default();
-    assert!(lines.feed(b"data: {\"a\"").is_empty());
+    let mut events = SseEvents::default();
+    assert!(events.feed(b"data: {\"a\"").is_empty());
     assert_eq!(
-        lines.feed(b":1}\r\n\r\ndata: [DONE]\n"),
+        events.feed(b":1}\r\n\r\ndata: [DONE]\n\n"),
         vec!["{\"a\":1}", "[DONE]"]
     );
     assert_eq!(
-        lines.feed(b": keep-alive comment\nevent: x\n\n"),
+        events.feed(b": keep-alive comment\nevent: x\n\n"),
         Vec::<String>::new()
     );
+}
+
+#[test]
+fn an_events_data_lines_are_joined_with_line_breaks() {
+    let mut events = SseEvents::default();
+    assert_eq!(
+        events.feed(b"event: message\ndata: {\"a\":\ndata:  1}\nid: 3\n\n"),
+        vec!["{\"a\":\n 1}"],
+        "one event, two data lines, one space after the colon dropped"
+    );
+    // A CR-only line ending, split between chunks from its LF-less blank line.
+    assert!(events.feed(b"data: x\r").is_empty());
+    assert_eq!(events.feed(b"\r"), vec!["x"]);
+    // An event the stream ends in without its blank line is not lost.
+    assert!(events.feed(b"data: [DONE]").is_empty());
+    assert_eq!(events.finish(), Some("[DONE]".to_string()));
+    assert_eq!(events.finish(), None);
 }
 
 #[test]

@@ -5,11 +5,11 @@ use std::collections::HashSet;
 
 use super::*;
 use crate::constitution::{CandidatePair, ComparisonMode};
+use crate::data::{Choice, RecordStatus};
 use crate::model::scripted::shared;
 use crate::model::ChatMessage;
 use crate::pipeline::events::Stage;
-use crate::pipeline::feedback::{clamp_probability, COT_ANSWER_SUFFIX, COT_INSTRUCTION};
-use crate::pipeline::record::{Choice, RecordStatus};
+use crate::pipeline::judge::{clamp_probability, COT_ANSWER_SUFFIX, COT_INSTRUCTION};
 
 /// How much the fake feedback model favours whichever option is shown first.
 const POSITION_BIAS: f64 = 0.05;

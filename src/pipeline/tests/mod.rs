@@ -13,11 +13,12 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tokio_util::sync::CancellationToken;
 
 use super::events::PipelineEvent;
-use super::record::{Prompt, Record};
-use super::runner::{run_record, Models, RunOptions};
+use super::runner::{run_record, RunOptions};
 use crate::constitution::{ComparisonPrinciple, Constitution, FewShotExample, Principle, Settings};
+use crate::data::{Prompt, Record};
 use crate::model::scripted::ScriptedBackend;
 use crate::model::Backend;
+use crate::model::Models;
 
 pub(super) const CRITIQUE_REPLY: &str = "The response could help someone cause harm.";
 pub(super) const REVISION_REPLY: &str = "Sure, here is a revised response: A safer answer.";

@@ -2,9 +2,9 @@
 //! looping generation is stopped early and trimmed, and the stored record carries its flags.
 
 use super::*;
+use crate::data::FinishReason;
+use crate::data::{FlagKind, Site};
 use crate::model::scripted::shared;
-use crate::model::FinishReason;
-use crate::quality::{FlagKind, Site};
 
 /// A policy whose revisions start well and then loop for 200 words.
 fn looping_policy() -> ScriptedBackend {

@@ -8,12 +8,11 @@ use async_trait::async_trait;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 use super::*;
+use crate::data::FinishReason;
+use crate::data::RecordStatus;
 use crate::model::scripted::shared;
-use crate::model::{
-    ChatMessage, FinishReason, Generation, ModelError, ModelInfo, Sampling, TokenSink,
-};
+use crate::model::{ChatMessage, Generation, ModelError, ModelInfo, Sampling, TokenSink};
 use crate::pipeline::events::{RecordSink, Stage};
-use crate::pipeline::record::RecordStatus;
 use crate::pipeline::runner::{spawn_run, RunHandle, RunSummary};
 
 /// Stores record ids, announcing each store on the event channel so tests can check ordering.

@@ -6,11 +6,12 @@ use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
+use crate::data::FinishReason;
+use crate::data::RecordStatus;
 use crate::model::scripted::shared;
-use crate::model::{ChatMessage, FinishReason, Role};
+use crate::model::{ChatMessage, Role};
 use crate::pipeline::critique_revision::{try_principle, TryPrincipleError};
 use crate::pipeline::events::Stage;
-use crate::pipeline::record::RecordStatus;
 
 fn principle_ids(record: &Record) -> Vec<String> {
     record
@@ -209,7 +210,7 @@ async fn try_principle_runs_one_round_and_rejects_unknown_ids() {
         &c,
         "p2",
         &prompt,
-        "Use a tension wrench.",
+        Some("Use a tension wrench."),
         &tx,
         CancellationToken::new(),
     )
@@ -226,7 +227,7 @@ async fn try_principle_runs_one_round_and_rejects_unknown_ids() {
         &c,
         "nope",
         &prompt,
-        "x",
+        Some("x"),
         &tx,
         CancellationToken::new(),
     )
@@ -242,12 +243,48 @@ async fn try_principle_runs_one_round_and_rejects_unknown_ids() {
         &c,
         "p1",
         &prompt,
-        "x",
+        Some("x"),
         &tx,
         CancellationToken::new(),
     )
     .await;
     assert!(
         matches!(err, Err(TryPrincipleError::Failed(reason)) if reason.contains("scripted failure"))
+    );
+}
+
+#[tokio::test]
+async fn a_try_without_a_response_writes_the_initial_answer_as_a_run_does() {
+    let (backend, d) = shared(policy());
+    let c = constitution(3, 0);
+    let prompt = Prompt::new("How do I pick a lock?", None);
+    let (tx, mut rx) = unbounded_channel();
+    let round = try_principle(
+        d.as_ref(),
+        &c,
+        "p2",
+        &prompt,
+        None,
+        &tx,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(round.principle_id, "p2");
+    let log = backend.chat_log();
+    assert_eq!(log.len(), 3, "initial, critique, revision");
+    // The initial answer gets the seed a run's initial answer of this prompt gets.
+    let seed = crate::pipeline::stage::request_seed(c.settings.seed, &prompt.id, Stage::Initial);
+    assert_eq!(log[0].sampling.seed, Some(seed));
+    // It streamed as the initial stage, before the critique.
+    let mut stages = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        if let crate::pipeline::PipelineEvent::StageStarted { stage, .. } = event {
+            stages.push(stage);
+        }
+    }
+    assert_eq!(
+        stages,
+        vec![Stage::Initial, Stage::Critique(1), Stage::Revision(1)]
     );
 }

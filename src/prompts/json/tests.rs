@@ -1,7 +1,7 @@
 //! Tests of the JSON prompt readers, including the places reported for bad lines.
 
 use super::*;
-use crate::pipeline::record::prompt_id;
+use crate::data::prompt_id;
 
 #[test]
 fn plain_objects_with_optional_id_and_category() {

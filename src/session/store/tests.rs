@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::constitution::Settings;
+use crate::data::RecordStatus;
 use crate::model::ModelInfo;
-use crate::pipeline::RecordStatus;
 use crate::session::state::tests::record;
 use crate::session::ReviewState;
 
@@ -36,6 +36,7 @@ fn approved() -> Review {
         state: ReviewState::Approved,
         edited: None,
         flipped: false,
+        label_checked: false,
         at: "t".into(),
     }
 }

@@ -92,9 +92,12 @@ fn edit_keeps_the_original_record() {
     press(&mut app, &[ctrl('s')]);
     h.settle(&mut app);
     let id = app.views.review.queue(&app.ws)[0].clone();
-    let review = app.ws.reviews.get(&id).cloned().unwrap();
+    let review = app.ws.review(&id).cloned().unwrap();
     assert_eq!(review.edited.as_deref(), Some("A better answer."));
-    assert!(app.ws.records[&id]
+    assert!(app
+        .ws
+        .record(&id)
+        .unwrap()
         .final_text()
         .unwrap()
         .contains("safe, general information"));
@@ -115,23 +118,23 @@ fn the_flag_filter_cycles_through_the_kinds() {
     // Make record 3's final revision degenerate and record 4 clean.
     let ids = app.ws.record_ids();
     for (at, flags) in [(3, "degenerate"), (4, "")] {
-        let record = app.ws.records.get_mut(&ids[at]).unwrap();
-        let kinds = crate::quality::FlagKind::parse_list(flags).unwrap();
+        let mut record = app.ws.record(&ids[at]).unwrap().clone();
+        let kinds = crate::data::FlagKind::parse_list(flags).unwrap();
         record.flags = Some(
             kinds
                 .into_iter()
-                .map(|kind| crate::quality::QualityFlag {
+                .map(|kind| crate::data::QualityFlag {
                     kind,
-                    site: crate::quality::Site::Revision(2),
+                    site: crate::data::Site::Revision(2),
                     reason: "test".into(),
                 })
                 .collect(),
         );
+        app.ws.add_record(record);
     }
-    app.ws.version += 1;
     press(&mut app, &[key('5')]);
     let mut shown = Vec::new();
-    for _ in 0..crate::quality::FlagKind::ALL.len() + 3 {
+    for _ in 0..crate::data::FlagKind::ALL.len() + 3 {
         press(&mut app, &[key('f')]);
         let filter = super::super::views::review::FlagFilter::label(app.views.review.filters.flag);
         shown.push((filter, app.views.review.queue(&app.ws).len()));
@@ -163,7 +166,7 @@ fn quitting_while_running_asks_first() {
 fn running_before_the_model_is_ready_queues() {
     let (mut app, _rx) = app_with("c.toml".into(), 0);
     app.ws
-        .add_prompts(vec![crate::pipeline::Prompt::new("hello", None)]);
+        .add_prompts(vec![crate::data::Prompt::new("hello", None)]);
     press(&mut app, &[key('2'), key('r')]);
     assert_eq!(app.ws.prompts[0].state, RunState::Queued);
     assert!(app.notice().contains("model loading"), "{}", app.notice());
@@ -232,7 +235,7 @@ fn ctrl_u_clears_a_text_input_before_typing_a_new_destination() {
         panic!("the export dialog should still be open");
     };
     assert_eq!(
-        dialog.choice.out,
+        dialog.options.out,
         std::path::Path::new(".").join("elsewhere/out")
     );
     // A typed destination cannot leave the session's place.
@@ -249,7 +252,7 @@ fn ctrl_u_clears_a_text_input_before_typing_a_new_destination() {
         panic!("the export dialog should still be open");
     };
     assert_eq!(
-        dialog.choice.out,
+        dialog.options.out,
         std::path::Path::new(".").join("elsewhere/out")
     );
 }
@@ -289,7 +292,7 @@ fn a_session_another_program_writes_opens_read_only_and_refuses_reviews() {
     assert!(second
         .notice()
         .contains(&format!("process {}", std::process::id())));
-    assert_eq!(second.ws.records.len(), 2);
+    assert_eq!(second.ws.record_count(), 2);
     press(&mut second, &[key('5'), key('a')]);
     settle(&mut second, &mut rx);
     assert_eq!(second.ws.review_counts(), (0, 0, 2));

@@ -8,7 +8,7 @@ use ratatui::style::Color;
 
 use super::*;
 use crate::ab::{outcome, AbManifest, HeadToHead, Question, QuestionVerdict};
-use crate::pipeline::Record;
+use crate::data::Record;
 use crate::quality::flag_record;
 use crate::session::{LogEvent, SessionState};
 
@@ -85,6 +85,7 @@ fn ab_run(finished: bool) -> crate::ab::AbOutcome {
                 p_a_first: p_a,
                 p_a_second: p_a,
                 p_a,
+                floored: false,
             })
             .to_vec(),
         })
@@ -173,7 +174,7 @@ fn a_mostly_degenerate_principle_is_drawn_red_and_m_changes_the_statistic() {
 
 #[test]
 fn principles_that_do_not_fit_are_counted_and_the_most_biased_comparison_comes_first() {
-    use crate::pipeline::PrincipleVerdict;
+    use crate::data::PrincipleVerdict;
     let (mut app, _rx) = app_with(PathBuf::from("constitution.toml"), 0);
     let verdict = |id: String, forward: f64, swapped: f64| PrincipleVerdict {
         principle_id: id,
@@ -183,6 +184,7 @@ fn principles_that_do_not_fit_are_counted_and_the_most_biased_comparison_comes_f
         p_a: (forward + 1.0 - swapped) / 2.0,
         reasoning: None,
         floored: false,
+        temperature: None,
     };
     let mut critique_ids = vec!["harmful".to_string(), "unethical".to_string()];
     for i in 0..12 {

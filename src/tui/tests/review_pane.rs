@@ -131,7 +131,7 @@ fn flags_and_the_comparison_are_shown_with_their_reasons_and_colours() {
     }
     if let Some(c) = record.comparison.as_mut() {
         c.p_a = 0.52;
-        c.choice = crate::pipeline::Choice::A;
+        c.choice = crate::data::Choice::A;
     }
     record.flags = Some(flag_record(&record, 0.05));
     app.ws.add_record(record);
@@ -167,7 +167,7 @@ fn p_a_just_under_a_half_reads_under_a_half_beside_its_label() {
     let mut record = synthetic_record(1);
     if let Some(c) = record.comparison.as_mut() {
         c.p_a = 0.499;
-        c.choice = crate::pipeline::Choice::B;
+        c.choice = crate::data::Choice::B;
     }
     app.ws.add_record(record);
     press(&mut app, &[key('5')]);

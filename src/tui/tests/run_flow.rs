@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
+use crate::data::{Prompt, RecordStatus};
 use crate::model::scripted::ScriptedBackend;
 use crate::model::Models;
-use crate::pipeline::{Prompt, RecordStatus};
 use crate::tui::bridge::SessionLink;
 use crate::tui::views::inspector::DiffMode;
 use crate::tui::views::ViewId;
 use crate::tui::workspace::RunState;
 
-fn scripted_models(delay: Option<Duration>) -> Models {
-    let mut backend = ScriptedBackend::new()
+pub(super) fn scripted_backend() -> ScriptedBackend {
+    ScriptedBackend::new()
         .with_rule(
             "Rewrite",
             "I can't help with that, but here is safe general advice.",
@@ -25,10 +25,19 @@ fn scripted_models(delay: Option<Duration>) -> Models {
             "The response explains a risky method without caution.",
         )
         .with_default_reply(|_| "Sure, here is exactly how to do the risky thing.".to_string())
-        .with_fixed_probabilities(vec![0.3, 0.7]);
+        .with_fixed_probabilities(vec![0.3, 0.7])
+}
+
+pub(super) fn scripted_models(delay: Option<Duration>) -> Models {
+    let mut backend = scripted_backend();
     if let Some(delay) = delay {
         backend = backend.with_token_delay(delay);
     }
+    models_of(backend)
+}
+
+/// One backend as policy and feedback model.
+pub(super) fn models_of(backend: ScriptedBackend) -> Models {
     let backend: Arc<dyn crate::model::Backend> = Arc::new(backend);
     Models {
         policy: backend.clone(),
@@ -37,7 +46,11 @@ fn scripted_models(delay: Option<Duration>) -> Models {
 }
 
 /// Feeds app events until `done` holds or the time runs out.
-async fn pump(app: &mut App, rx: &mut UnboundedReceiver<AppEvent>, done: impl Fn(&App) -> bool) {
+pub(super) async fn pump(
+    app: &mut App,
+    rx: &mut UnboundedReceiver<AppEvent>,
+    done: impl Fn(&App) -> bool,
+) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !done(app) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -47,7 +60,7 @@ async fn pump(app: &mut App, rx: &mut UnboundedReceiver<AppEvent>, done: impl Fn
     }
 }
 
-fn app_in(dir: &std::path::Path) -> (App, UnboundedReceiver<AppEvent>) {
+pub(super) fn app_in(dir: &std::path::Path) -> (App, UnboundedReceiver<AppEvent>) {
     let (tx, rx) = unbounded_channel();
     let session = SessionLink::open_or_new(&dir.join("session")).unwrap();
     let paths = Paths {
@@ -73,7 +86,7 @@ async fn run_inspect_approve_export() {
     assert!(app.ws.prompts.iter().all(|r| r.state == RunState::Queued));
     app.handle_event(AppEvent::ModelReady(Ok(scripted_models(None))));
     pump(&mut app, &mut rx, |a| {
-        a.ws.records.len() == 2 && a.run.is_none()
+        a.ws.record_count() == 2 && !a.runs.is_running()
     })
     .await;
     assert!(app.ws.tokens_total > 0, "tokens should have streamed");
@@ -102,7 +115,7 @@ async fn run_inspect_approve_export() {
 
     // Reopening the session shows the same records and reviews.
     let (app2, _rx2) = app_in(dir.path());
-    assert_eq!(app2.ws.records.len(), 2);
+    assert_eq!(app2.ws.record_count(), 2);
     assert_eq!(app2.ws.review_counts(), (2, 0, 0));
 }
 
@@ -120,8 +133,8 @@ async fn cancel_keeps_partial_text_marked_cancelled() {
     })
     .await;
     press(&mut app, &[code(KeyCode::Esc)]);
-    pump(&mut app, &mut rx, |a| a.ws.records.contains_key(&id)).await;
-    assert_eq!(app.ws.records[&id].status, RecordStatus::Cancelled);
+    pump(&mut app, &mut rx, |a| a.ws.record(&id).is_some()).await;
+    assert_eq!(app.ws.record(&id).unwrap().status, RecordStatus::Cancelled);
     assert_eq!(app.ws.prompts[0].state, RunState::Cancelled);
 }
 
@@ -150,10 +163,15 @@ async fn run_settings_turn_comparisons_off_and_run_prompts_together() {
         app.notice()
     );
     pump(&mut app, &mut rx, |a| {
-        a.ws.records.len() == 2 && a.run.is_none()
+        a.ws.record_count() == 2 && !a.runs.is_running()
     })
     .await;
-    assert!(app.ws.records.values().all(|r| r.comparison.is_none()));
+    assert!(app
+        .ws
+        .session
+        .records()
+        .iter()
+        .all(|r| r.comparison.is_none()));
     for _ in 0..5 {
         press(&mut app, &[key('-')]);
     }
@@ -169,7 +187,7 @@ async fn a_running_try_can_be_cancelled_and_only_one_runs() {
     )))));
     // Try the first principle on the first prompt, then ask for a second try at once.
     press(&mut app, &[key('1'), key('t'), key('t')]);
-    assert!(app.try_run.is_some());
+    assert!(app.runs.is_trying());
     assert!(
         app.notice().contains("a try is running"),
         "{}",
@@ -186,7 +204,7 @@ async fn a_running_try_can_be_cancelled_and_only_one_runs() {
     let screen = render(&mut app, 120, 40);
     assert!(screen.contains("running · Esc cancels"), "{screen}");
     press(&mut app, &[code(KeyCode::Esc)]);
-    pump(&mut app, &mut rx, |a| a.try_run.is_none()).await;
+    pump(&mut app, &mut rx, |a| !a.runs.is_trying()).await;
     assert_eq!(app.notice(), "try cancelled");
     let output = app.views.constitution.try_output.as_ref().unwrap();
     assert_eq!(output.ended, Some("cancelled"));

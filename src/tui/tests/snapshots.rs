@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::pipeline::{PipelineEvent, Prompt, Stage};
+use crate::data::Prompt;
+use crate::pipeline::{PipelineEvent, Stage};
 use crate::tui::views::ViewId;
 
 fn app(records: usize) -> App {
@@ -109,7 +110,7 @@ fn model_picker_lists_the_profiles() {
     )
     .unwrap();
     let started = crate::model::profiles::ModelPlan::default();
-    app.model_choices = crate::tui::views::model_picker::choices(&started, &profiles);
+    app.models.choices = crate::model::choices::choices(&started, &profiles);
     press(&mut app, &[key('m'), code(KeyCode::Down)]);
     insta::assert_snapshot!(render(&mut app, 100, 20));
     press(&mut app, &[code(KeyCode::Esc)]);

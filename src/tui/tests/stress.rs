@@ -4,7 +4,7 @@
 //! list columns line up by display width.
 
 use super::*;
-use crate::pipeline::Prompt;
+use crate::data::Prompt;
 use crate::tui::views::ViewId;
 
 const SCRIPTS: &[&str] = &[

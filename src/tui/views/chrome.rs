@@ -10,8 +10,9 @@ use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
 use super::{ViewId, Views};
-use crate::tui::app::{App, ModelState, MIN_HEIGHT, MIN_WIDTH};
+use crate::tui::app::{App, MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::keymap::{self, KeyContext};
+use crate::tui::parts::models::ModelState;
 
 /// Draws the tabs; returns each tab's area for mouse clicks.
 pub fn draw_tabs(
@@ -60,7 +61,7 @@ pub fn draw_tabs(
 
 /// Draws the status line.
 pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
-    let model = match &app.model {
+    let model = match &app.models.state {
         ModelState::Loading(lines) => Span::styled(
             format!(
                 "model loading: {}",
@@ -76,7 +77,7 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     };
     let ws = &app.ws;
     let total = ws.prompts.len();
-    let done = ws.records.len();
+    let done = ws.record_count();
     let counts = ws.counts();
     let (running, queued) = (counts.running, counts.queued);
     let mut spans = vec![model, Span::raw(format!(" │ {done}/{total} records"))];

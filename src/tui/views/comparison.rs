@@ -10,8 +10,8 @@ use ratatui::Frame;
 
 use super::inspector::step_record;
 use super::{Command, ViewId};
-use crate::pipeline::{Choice, Comparison};
-use crate::session::Review;
+use crate::data::{Choice, Comparison};
+use crate::session::{reviewed_label, Label, Review};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::prob_bar::prob_bar;
 use crate::tui::widgets::wrap::{draw_lines, wrap_text, WrapCache};
@@ -42,17 +42,12 @@ impl ComparisonView {
                 let Some(id) = ws.current.clone() else {
                     return Command::None;
                 };
-                if ws
-                    .records
-                    .get(&id)
-                    .and_then(|r| r.comparison.as_ref())
-                    .is_none()
-                {
+                if ws.record(&id).and_then(|r| r.comparison.as_ref()).is_none() {
                     return Command::Notice("this record has no comparison".into());
                 }
-                let mut review: Review =
-                    ws.reviews.get(&id).cloned().unwrap_or_else(pending_review);
+                let mut review: Review = ws.review(&id).cloned().unwrap_or_else(pending_review);
                 review.flipped = action == Action::Flip;
+                review.label_checked = true;
                 review.at = now_rfc3339();
                 return Command::Review(id, review);
             }
@@ -64,7 +59,7 @@ impl ComparisonView {
 
     /// Draws the current record's comparison.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) {
-        let current = ws.current.as_ref().and_then(|id| ws.records.get(id));
+        let current = ws.current.as_ref().and_then(|id| ws.record(id));
         let Some((record, comparison)) =
             current.and_then(|r| r.comparison.as_ref().map(|c| (r, c)))
         else {
@@ -75,7 +70,7 @@ impl ComparisonView {
             );
             return;
         };
-        let flipped = ws.reviews.get(&record.prompt.id).is_some_and(|r| r.flipped);
+        let label = reviewed_label(comparison, ws.review(&record.prompt.id));
         let [top, bottom] =
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
         let [left, right] =
@@ -97,7 +92,7 @@ impl ComparisonView {
             &comparison.b,
             comparison.choice == Choice::B,
         );
-        self.draw_verdicts(frame, bottom, comparison, flipped);
+        self.draw_verdicts(frame, bottom, comparison, label);
     }
 
     fn draw_side(
@@ -131,11 +126,12 @@ impl ComparisonView {
         frame: &mut Frame,
         area: Rect,
         comparison: &Comparison,
-        flipped: bool,
+        label: Label,
     ) {
-        let label = match (comparison.choice, flipped) {
-            (Choice::A, false) | (Choice::B, true) => "A",
-            _ => "B",
+        let flipped = label.flipped;
+        let label = match label.chosen {
+            Choice::A => "A",
+            Choice::B => "B",
         };
         let title = format!(
             " Feedback: P(A) = {:.2} → label {label}{} ",

@@ -15,9 +15,10 @@ use ratatui_textarea::{TextArea, WrapMode};
 use super::constitution_model::{ConstitutionDoc, Kind};
 use super::popups::InputPurpose;
 use super::{move_selection, Command};
-use crate::constitution::diagnostic::Diagnostic;
 use crate::constitution::Constitution;
-use crate::pipeline::{PipelineEvent, Prompt};
+use crate::data::Diagnostic;
+use crate::data::Prompt;
+use crate::pipeline::PipelineEvent;
 use crate::tui::keymap::Action;
 use crate::tui::widgets::stream::live_pieces;
 use crate::tui::widgets::toml_highlight::TomlView;
@@ -30,6 +31,8 @@ pub struct TryOutput {
     pub live: LiveText,
     /// How the try ended ("done", "failed", "cancelled"), once it has.
     pub ended: Option<&'static str>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
 }
 
 /// State of the constitution editor.
@@ -142,6 +145,7 @@ impl ConstitutionView {
             title: format!("try `{principle_id}` on \"{short}\""),
             live: LiveText::default(),
             ended: None,
+            error: None,
         });
     }
 
@@ -154,19 +158,21 @@ impl ConstitutionView {
             PipelineEvent::StageStarted { stage, .. } => out.live.start(stage),
             PipelineEvent::Token { stage, text, .. } => out.live.push_token(stage, &text),
             PipelineEvent::StageFinished { stage, text, .. } => out.live.finish(stage, &text),
-            PipelineEvent::RunFinished {
-                failed, cancelled, ..
-            } => {
-                out.ended = Some(if cancelled > 0 {
-                    "cancelled"
-                } else if failed > 0 {
-                    "failed"
-                } else {
-                    "done"
-                });
-            }
             _ => {}
         }
+    }
+
+    /// The try ended (see [`crate::tui::bridge::start_try`]).
+    pub fn try_ended(&mut self, result: &Result<crate::tui::bridge::TryEnd, String>) {
+        let Some(out) = &mut self.try_output else {
+            return;
+        };
+        out.ended = Some(match result {
+            Ok(crate::tui::bridge::TryEnd::Done) => "done",
+            Ok(crate::tui::bridge::TryEnd::Cancelled) => "cancelled",
+            Err(_) => "failed",
+        });
+        out.error = result.as_ref().err().cloned();
     }
 
     /// Handles an action of the editor's key map.
@@ -394,7 +400,14 @@ impl ConstitutionView {
             .borders(Borders::ALL)
             .title(format!(" {} · {state} ", out.title));
         let inner = block.inner(area);
-        let lines = wrap_spans(&live_pieces(&out.live), inner.width);
+        let mut pieces = live_pieces(&out.live);
+        if let Some(error) = &out.error {
+            pieces.push((
+                format!("failed: {error}\n"),
+                ratatui::style::Style::default().fg(ratatui::style::Color::Red),
+            ));
+        }
+        let lines = wrap_spans(&pieces, inner.width);
         let skip = lines.len().saturating_sub(usize::from(inner.height));
         frame.render_widget(Paragraph::new(lines[skip..].to_vec()).block(block), area);
     }

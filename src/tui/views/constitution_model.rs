@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use toml_edit::DocumentMut;
 
-use crate::constitution::diagnostic::{Diagnostic, LineIndex};
 use crate::constitution::document::{self as tomldoc, List};
 use crate::constitution::{ComparisonPrinciple, Constitution, Principle, Settings};
+use crate::data::{Diagnostic, LineIndex};
 
 /// Which list a principle is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,8 @@
 //! The export dialog: which files (SFT, preferences, revision pairs), where, whether to
-//! overwrite; the row counts before anything is written, and the paths written after.
+//! overwrite; the row counts before anything is written, and the paths written after. Its
+//! state is the core's [`ExportOptions`]; the counts are the core's [`ExportSummary`],
+//! recounted on the disk worker after every change, and a choice the core would refuse is
+//! refused here with the core's own reason.
 
 use std::path::PathBuf;
 
@@ -12,53 +15,64 @@ use ratatui::Frame;
 use super::popups::{centered, InputPurpose};
 use super::prompts::plural;
 use super::Command;
-use crate::tui::bridge::{self, ExportChoice, ExportCounts, SessionLink};
+use crate::export::{ExportOptions, ExportSummary};
 use crate::tui::keymap::Action;
 use crate::tui::workspace::Workspace;
 
 /// The dialog's state.
 pub struct ExportDialog {
-    pub choice: ExportChoice,
-    /// What would be written (or why it cannot be counted).
-    pub plan: Result<ExportCounts, String>,
+    pub options: ExportOptions,
+    /// What would be written, once counted for the current options (`None` while counting),
+    /// or why it cannot be counted.
+    pub plan: Option<Result<ExportSummary, String>>,
     /// What was written, once the user confirmed.
-    pub result: Option<Result<ExportCounts, String>>,
+    pub result: Option<Result<ExportSummary, String>>,
     pub closed: bool,
 }
 
 impl ExportDialog {
-    /// A dialog with the default choice: SFT and preferences into `<session>/export`.
-    pub fn new(session: &SessionLink, _ws: &Workspace) -> ExportDialog {
-        let out = session
-            .dir
-            .as_ref()
-            .map(|d| d.join("export"))
-            .unwrap_or_else(|| PathBuf::from("export"));
-        let choice = ExportChoice {
+    /// A dialog with the default choice: SFT and preferences into `out`. The command asks for
+    /// its counts.
+    pub fn new(out: PathBuf) -> (ExportDialog, Command) {
+        let options = ExportOptions {
             out,
             force: false,
             sft: true,
             preferences: true,
             revision_pairs: false,
+            ..ExportOptions::default()
         };
-        let plan = bridge::export_plan(session, &choice);
-        ExportDialog {
-            choice,
-            plan,
+        let dialog = ExportDialog {
+            options,
+            plan: None,
             result: None,
             closed: false,
-        }
+        };
+        let count = dialog.recount();
+        (dialog, count)
     }
 
-    /// Changes the destination and recounts.
-    pub fn set_destination(&mut self, session: &SessionLink, out: PathBuf) {
-        self.choice.out = out;
-        self.plan = bridge::export_plan(session, &self.choice);
+    /// Asks for the counts of the current options.
+    fn recount(&self) -> Command {
+        Command::PlanExport(Box::new(self.options.clone()))
+    }
+
+    /// Changes the destination; the command asks for new counts.
+    pub fn set_destination(&mut self, out: PathBuf) -> Command {
+        self.options.out = out;
         self.result = None;
+        self.plan = None;
+        self.recount()
+    }
+
+    /// Takes the counts of the options it was asked for (older ones are superseded by the
+    /// newer request queued behind them).
+    pub fn planned(&mut self, plan: Result<ExportSummary, String>) {
+        self.plan = Some(plan);
     }
 
     /// Records the outcome of the export.
-    pub fn finished(&mut self, result: Result<ExportCounts, String>) {
+    pub fn finished(&mut self, result: Result<ExportSummary, String>) {
         self.result = Some(result);
     }
 
@@ -67,28 +81,30 @@ impl ExportDialog {
         let Some(action) = action else {
             return Command::None;
         };
+        let o = &mut self.options;
         match action {
-            Action::ToggleSft => self.choice.sft = !self.choice.sft,
-            Action::TogglePreferences => self.choice.preferences = !self.choice.preferences,
-            Action::ToggleRevisionPairs => self.choice.revision_pairs = !self.choice.revision_pairs,
-            Action::ToggleForce => self.choice.force = !self.choice.force,
+            Action::ToggleSft => o.sft = !o.sft,
+            Action::TogglePreferences => o.preferences = !o.preferences,
+            Action::ToggleRevisionPairs => o.revision_pairs = !o.revision_pairs,
+            Action::ToggleForce => o.force = !o.force,
             Action::EditDestination => {
-                return Command::Input(
-                    InputPurpose::ExportDestination,
-                    self.choice.out.display().to_string(),
-                )
+                return Command::Input(InputPurpose::ExportDestination, o.out.display().to_string())
             }
             Action::Confirm => {
-                if !(self.choice.sft || self.choice.preferences || self.choice.revision_pairs) {
-                    return Command::Notice("choose at least one file to export".into());
-                }
-                return Command::Export(self.choice.clone());
+                return match o.check() {
+                    Ok(()) => Command::Export(Box::new(o.clone())),
+                    Err(why) => Command::Notice(first_line(&why.to_string())),
+                };
             }
-            Action::Back => self.closed = true,
-            _ => {}
+            Action::Back => {
+                self.closed = true;
+                return Command::None;
+            }
+            _ => return Command::None,
         }
         self.result = None;
-        Command::None
+        self.plan = None;
+        self.recount()
     }
 
     /// Draws the dialog.
@@ -96,24 +112,24 @@ impl ExportDialog {
         let popup = centered(area, 72, 20);
         frame.render_widget(Clear, popup);
         let check = |on: bool| if on { "[x]" } else { "[ ]" };
-        let plan = self.plan.as_ref().ok();
+        let plan = self.plan.as_ref().and_then(|p| p.as_ref().ok());
         let count =
             |rows: Option<usize>| rows.map_or_else(|| "-".to_string(), |n| plural(n, "row"));
         let choices = [
             (
-                self.choice.sft,
+                self.options.sft,
                 's',
                 "SFT (prompt, final revision)",
-                plan.map(|c| c.sft),
+                plan.map(|c| c.sft_lines),
             ),
             (
-                self.choice.preferences,
+                self.options.preferences,
                 'p',
                 "preferences (chosen, rejected)",
-                plan.map(|c| c.preferences),
+                plan.map(|c| c.ai_feedback_pairs),
             ),
             (
-                self.choice.revision_pairs,
+                self.options.revision_pairs,
                 'v',
                 "revision pairs (every round)",
                 plan.map(|c| c.revision_pairs),
@@ -128,36 +144,48 @@ impl ExportDialog {
         lines.extend([
             Line::from(format!(
                 "{} f  overwrite existing files",
-                check(self.choice.force)
+                check(self.options.force)
             )),
             Line::default(),
             Line::from(vec![
                 Span::raw("o  destination: "),
                 Span::styled(
-                    self.choice.out.display().to_string(),
+                    self.options.out.display().to_string(),
                     Style::default().add_modifier(Modifier::BOLD),
                 ),
             ]),
             Line::default(),
         ]);
-        match &self.plan {
-            Ok(c) if !c.existing.is_empty() && !self.choice.force => lines.push(Line::styled(
-                format!(
-                    "{} file(s) exist already: press f to overwrite",
-                    c.existing.len()
-                ),
+        if let Err(why) = self.options.check() {
+            lines.push(Line::styled(
+                first_line(&why.to_string()),
                 Style::default().fg(Color::Yellow),
+            ));
+        }
+        match &self.plan {
+            None => lines.push(Line::styled(
+                "counting…",
+                Style::default().fg(Color::DarkGray),
             )),
-            Ok(c) => {
+            Some(Ok(c)) if !c.existing.is_empty() && !self.options.force => {
+                lines.push(Line::styled(
+                    format!(
+                        "{} file(s) exist already: press f to overwrite",
+                        c.existing.len()
+                    ),
+                    Style::default().fg(Color::Yellow),
+                ))
+            }
+            Some(Ok(c)) => {
                 lines.push(Line::from(format!(
                     "{} approved; {} left out",
                     plural(c.approved, "record"),
-                    c.skipped
+                    c.skipped.len()
                 )));
                 let note = Style::default().fg(Color::Yellow);
-                lines.extend(c.notes.iter().map(|n| Line::styled(n.clone(), note)));
+                lines.extend(c.notes.iter().map(|n| Line::styled(first_line(n), note)));
             }
-            Err(e) => lines.push(Line::styled(
+            Some(Err(e)) => lines.push(Line::styled(
                 format!("cannot count: {e}"),
                 Style::default().fg(Color::Red),
             )),
@@ -182,4 +210,9 @@ impl ExportDialog {
             popup,
         );
     }
+}
+
+/// The first line of a message (the fix lines are for the command line).
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
 }

@@ -17,7 +17,8 @@ use super::popups::InputPurpose;
 use super::Command;
 use crate::ab::AbOutcome;
 use crate::insights::report::with_interval;
-use crate::insights::{insights, ComparisonStats, CritiqueStats, Insights, Item, Proportion};
+use crate::insights::{insights, ComparisonStats, CritiqueStats, Insights, Item};
+use crate::stats::Proportion;
 use crate::tui::keymap::Action;
 use crate::tui::widgets::charts::{harmless_vs_helpful, principle_bars, BarValue};
 use crate::tui::workspace::Workspace;
@@ -97,7 +98,7 @@ impl InsightsView {
             let ids = ws.record_ids();
             let items: Vec<Item> = ids
                 .iter()
-                .filter_map(|id| ws.records.get(id).map(|r| (r, ws.reviews.get(id))))
+                .filter_map(|id| ws.record(id).map(|r| (r, ws.review(id))))
                 .collect();
             self.cache = Some((ws.version, insights(&items)));
         }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::{Command, ViewId};
-use crate::pipeline::{Record, RecordStatus};
+use crate::data::{Record, RecordStatus};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::diff::{diff_counts, diff_pieces};
 use crate::tui::widgets::stream::heading_style;
@@ -78,7 +78,7 @@ impl InspectorView {
 
     /// Draws the current record.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, ws: &Workspace) {
-        let record = ws.current.as_ref().and_then(|id| ws.records.get(id));
+        let record = ws.current.as_ref().and_then(|id| ws.record(id));
         let Some(record) = record else {
             frame.render_widget(
                 Paragraph::new(

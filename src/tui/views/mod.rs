@@ -22,7 +22,7 @@ use ratatui::Frame;
 
 use super::keymap::{Action, KeyContext};
 use super::workspace::Workspace;
-use crate::pipeline::Prompt;
+use crate::data::Prompt;
 use crate::session::Review;
 use popups::InputPurpose;
 
@@ -113,11 +113,14 @@ pub enum Command {
     UndoReview,
     /// Cancel the running A/B, if any.
     CancelAb,
-    Export(super::bridge::ExportChoice),
+    /// Count what an export with these options would write.
+    PlanExport(Box<crate::export::ExportOptions>),
+    /// Write an export with these options.
+    Export(Box<crate::export::ExportOptions>),
     /// Write the constitution's text to a file (on the disk worker).
     Save(std::path::PathBuf, String),
     /// Load another model for the runs that follow.
-    PickModel(Box<model_picker::ModelChoice>),
+    PickModel(Box<crate::model::choices::ModelChoice>),
 }
 
 /// Every view's state.

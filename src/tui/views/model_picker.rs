@@ -10,59 +10,9 @@ use ratatui::Frame;
 
 use super::popups::centered;
 use super::Command;
-use crate::model::profiles::{ModelPlan, ModelSpec, Profiles};
+use crate::model::choices::ModelChoice;
+use crate::model::profiles::ModelSpec;
 use crate::tui::keymap::Action;
-
-/// One model choice.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelChoice {
-    pub name: String,
-    pub plan: ModelPlan,
-}
-
-impl ModelChoice {
-    /// What the policy and feedback models are, in a line.
-    pub fn detail(&self) -> String {
-        if self.plan.policy == self.plan.feedback {
-            self.plan.policy.describe()
-        } else {
-            format!(
-                "policy {}; feedback {}",
-                self.plan.policy.describe(),
-                self.plan.feedback.describe()
-            )
-        }
-    }
-}
-
-/// The choices of a workbench opened with `started` and these profiles: the starting choice,
-/// the default model, then every profile (for both policy and feedback).
-pub fn choices(started: &ModelPlan, profiles: &Profiles) -> Vec<ModelChoice> {
-    let mut out = vec![ModelChoice {
-        name: "as opened".into(),
-        plan: started.clone(),
-    }];
-    let default = ModelPlan::default();
-    if *started != default {
-        out.push(ModelChoice {
-            name: "default model".into(),
-            plan: default,
-        });
-    }
-    for (name, spec) in &profiles.models {
-        let plan = ModelPlan {
-            policy: spec.clone(),
-            feedback: spec.clone(),
-        };
-        if plan != *started {
-            out.push(ModelChoice {
-                name: name.clone(),
-                plan,
-            });
-        }
-    }
-    out
-}
 
 /// The picker popup.
 pub struct ModelPicker {
@@ -138,24 +88,8 @@ impl ModelPicker {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn choices_list_the_start_the_default_and_each_profile_once() {
-        let profiles = Profiles::parse(
-            "[models.small]\npath = \"s.gguf\"\n[models.farm]\nendpoints = [\"http://a:1/v1\"]\n",
-            std::path::Path::new("cai.toml"),
-        )
-        .unwrap();
-        let started = ModelPlan {
-            policy: profiles.models["small"].clone(),
-            feedback: profiles.models["small"].clone(),
-        };
-        let names: Vec<String> = choices(&started, &profiles)
-            .into_iter()
-            .map(|c| c.name)
-            .collect();
-        assert_eq!(names, vec!["as opened", "default model", "farm"]);
-    }
+    use crate::model::choices::choices;
+    use crate::model::profiles::{ModelPlan, Profiles};
 
     #[test]
     fn enter_picks_the_selected_choice_and_closes() {

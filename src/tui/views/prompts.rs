@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::popups::InputPurpose;
 use super::{move_selection, scroll_to_show, Command, ViewId};
-use crate::pipeline::Prompt;
+use crate::data::Prompt;
 use crate::tui::keymap::Action;
 use crate::tui::widgets::row_list::draw_rows;
 use crate::tui::widgets::stream::{heading_style, live_pieces};
@@ -149,7 +149,7 @@ impl PromptsView {
             }
             Action::Open => {
                 if let Some(row) = ws.prompts.get(self.selected) {
-                    if ws.records.contains_key(&row.prompt.id) {
+                    if ws.record(&row.prompt.id).is_some() {
                         return Command::Show(ViewId::Inspector, Some(row.prompt.id.clone()));
                     }
                     return Command::Notice("no record yet: run the prompt first (r)".into());
@@ -226,7 +226,7 @@ impl PromptsView {
         )];
         if let Some(live) = ws.live.get(&row.prompt.id) {
             pieces.extend(live_pieces(live));
-        } else if let Some(record) = ws.records.get(&row.prompt.id) {
+        } else if let Some(record) = ws.record(&row.prompt.id) {
             if let Some(initial) = &record.initial {
                 pieces.push(("── initial response ──\n".into(), heading_style()));
                 pieces.push((format!("{}\n", initial.text.trim_end()), Style::default()));
@@ -242,14 +242,14 @@ impl PromptsView {
                 ));
             }
             match &record.status {
-                crate::pipeline::RecordStatus::Failed(e) => {
+                crate::data::RecordStatus::Failed(e) => {
                     pieces.push((format!("failed: {e}\n"), Style::default().fg(Color::Red)))
                 }
-                crate::pipeline::RecordStatus::Cancelled => pieces.push((
+                crate::data::RecordStatus::Cancelled => pieces.push((
                     "cancelled: the text above is partial\n".into(),
                     Style::default().fg(Color::Yellow),
                 )),
-                crate::pipeline::RecordStatus::Done => {}
+                crate::data::RecordStatus::Done => {}
             }
         } else if let RunState::Failed(e) = &row.state {
             pieces.push((format!("failed: {e}\n"), Style::default().fg(Color::Red)));

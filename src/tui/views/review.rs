@@ -15,8 +15,9 @@ use super::popups::InputPurpose;
 use super::prompts::truncate;
 use super::review_pane::{draw_pane, flag_letters, state_style};
 use super::{move_selection, scroll_to_show, Command, ViewId};
-use crate::pipeline::Record;
-use crate::quality::{self, FlagKind};
+use crate::data::FlagKind;
+use crate::data::Record;
+use crate::quality;
 use crate::session::{Review, ReviewState};
 use crate::tui::keymap::Action;
 use crate::tui::widgets::row_list::draw_rows;
@@ -125,12 +126,6 @@ pub struct ReviewView {
 /// Terminals at least this wide show the review pane beside the queue instead of below it.
 pub const SIDE_BY_SIDE_WIDTH: u16 = 110;
 
-/// Whether a record was flagged evasive in any response.
-fn is_evasive(record: &Record) -> bool {
-    record.initial.as_ref().is_some_and(|r| r.evasive)
-        || record.rounds.iter().any(|r| r.revision.evasive)
-}
-
 impl ReviewView {
     /// The filtered queue, recomputed only when something it depends on changed.
     pub fn queue(&mut self, ws: &Workspace) -> &[String] {
@@ -142,14 +137,14 @@ impl ReviewView {
                 .record_ids()
                 .into_iter()
                 .filter(|id| {
-                    let Some(record) = ws.records.get(id) else {
+                    let Some(record) = ws.record(id) else {
                         return false;
                     };
                     f.state.is_none_or(|s| ws.review_state(id) == s)
                         && f.principle
                             .as_ref()
                             .is_none_or(|p| record.rounds.iter().any(|r| &r.principle_id == p))
-                        && (!f.evasive_only || is_evasive(record))
+                        && (!f.evasive_only || crate::quality::is_final_evasive(record))
                         && f.flag.is_none_or(|flag| flag.keeps(record))
                         && (needle.is_empty()
                             || record.prompt.text.to_lowercase().contains(&needle)
@@ -183,12 +178,8 @@ impl ReviewView {
 
     /// The review after an edit of the export text (None when the text equals the original).
     pub fn edited(&mut self, ws: &Workspace, id: &str, text: String) -> Command {
-        let original = ws
-            .records
-            .get(id)
-            .and_then(|r| r.final_text())
-            .unwrap_or("");
-        let mut review = ws.reviews.get(id).cloned().unwrap_or_else(pending_review);
+        let original = ws.record(id).and_then(|r| r.final_text()).unwrap_or("");
+        let mut review = ws.review(id).cloned().unwrap_or_else(pending_review);
         review.edited = (text.trim_end() != original.trim_end()).then_some(text);
         review.at = now_rfc3339();
         Command::Review(id.to_string(), review)
@@ -198,7 +189,7 @@ impl ReviewView {
         let Some(id) = self.selected_id(ws) else {
             return Command::None;
         };
-        let mut review: Review = ws.reviews.get(&id).cloned().unwrap_or_else(pending_review);
+        let mut review: Review = ws.review(&id).cloned().unwrap_or_else(pending_review);
         review.state = state;
         review.at = now_rfc3339();
         // Without a state filter the record stays in the queue: move on to the next one.
@@ -228,12 +219,10 @@ impl ReviewView {
                     return Command::None;
                 };
                 let text = ws
-                    .reviews
-                    .get(&id)
+                    .review(&id)
                     .and_then(|r| r.edited.clone())
                     .or_else(|| {
-                        ws.records
-                            .get(&id)
+                        ws.record(&id)
                             .and_then(|r| r.final_text().map(str::to_string))
                     })
                     .unwrap_or_default();
@@ -253,8 +242,9 @@ impl ReviewView {
             }
             Action::FilterPrinciple => {
                 let mut ids: Vec<String> = ws
-                    .records
-                    .values()
+                    .session
+                    .records()
+                    .iter()
                     .flat_map(|r| r.rounds.iter().map(|x| x.principle_id.clone()))
                     .collect();
                 ids.sort();
@@ -317,9 +307,9 @@ impl ReviewView {
         let rows: Vec<Line> = self.queue[offset.min(len)..(offset + height).min(len)]
             .iter()
             // The queue holds only ids of records in `ws`, so rows line up with positions.
-            .filter_map(|id| ws.records.get(id).map(|r| (id, r)))
+            .filter_map(|id| ws.record(id).map(|r| (id, r)))
             .map(|(id, record)| {
-                let review = ws.reviews.get(id);
+                let review = ws.review(id);
                 let (label, color) = state_style(review.map_or(ReviewState::Pending, |r| r.state));
                 let edited = if review.is_some_and(|r| r.edited.is_some()) {
                     "E"

@@ -12,9 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 use ratatui::Frame;
 
-use crate::pipeline::{Choice, Record};
-use crate::quality::{FlagKind, QualityFlag};
-use crate::session::{Review, ReviewState};
+use crate::data::{FlagKind, QualityFlag, Record};
+use crate::session::{reviewed_label, Review, ReviewState};
 use crate::tui::decision::NoteTone;
 use crate::tui::widgets::prob_bar::prob_bar;
 use crate::tui::widgets::stream::heading_style;
@@ -88,7 +87,7 @@ pub fn draw_pane(
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some((id, record)) = id.and_then(|id| ws.records.get(id).map(|r| (id, r))) else {
+    let Some((id, record)) = id.and_then(|id| ws.record(id).map(|r| (id, r))) else {
         let none = Line::from(Span::styled(
             "No record selected.",
             Style::default().fg(Color::DarkGray),
@@ -96,7 +95,7 @@ pub fn draw_pane(
         draw_lines(frame, &[none], 0, inner);
         return;
     };
-    let review = ws.reviews.get(id);
+    let review = ws.review(id);
     let mut lines = wrap_spans(&judgement_pieces(record, review), inner.width);
     lines.extend(comparison_lines(record, review, inner.width));
     lines.push(Line::default());
@@ -202,11 +201,8 @@ fn comparison_lines(record: &Record, review: Option<&Review>, width: u16) -> Vec
             Span::styled("none", Style::default().fg(Color::DarkGray)),
         ])];
     };
-    let flipped = review.is_some_and(|r| r.flipped);
-    let preferred = match (c.choice, flipped) {
-        (Choice::A, false) | (Choice::B, true) => &c.a_source,
-        _ => &c.b_source,
-    };
+    let label = reviewed_label(c, review);
+    let (flipped, preferred) = (label.flipped, label.chosen_source(c));
     vec![
         Line::from(vec![
             Span::styled("Comparison: ", heading_style()),
