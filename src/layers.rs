@@ -9,8 +9,8 @@
 //! | 2 | `constitution`, `model`, `quality`, `prompts` | the constitution file; model backends; quality rules; prompt-set readers |
 //! | 3 | `pipeline` | critique/revision and AI-feedback comparisons over any backend |
 //! | 4 | `session` | the append-only session log, its manifest and review state |
-//! | 5 | `insights`, `export`, `eval` | statistics of a session; training files; the judge measured on known answers |
-//! | 6 | `ab` | constitutions and models compared head to head |
+//! | 5 | `insights`, `eval` | statistics of a session; the judge measured on known answers |
+//! | 6 | `export`, `ab` | training files (with what the judge's eval says); constitutions and models compared head to head |
 //! | 7 | `tui`, `fuzz_entry` | the workbench; the fuzzers' entry points |
 //! | 8 | `cli` | the command line: headless commands, or the workbench started with its arguments |
 
@@ -26,8 +26,8 @@ pub const LAYERS: &[(&str, u8)] = &[
     ("pipeline", 3),
     ("session", 4),
     ("insights", 5),
-    ("export", 5),
     ("eval", 5),
+    ("export", 6),
     ("ab", 6),
     ("tui", 7),
     ("fuzz_entry", 7),

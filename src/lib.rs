@@ -15,9 +15,10 @@
 //!    the runner that keeps prompts in flight.
 //! 4. [`session`]: the append-only event log, the manifest (one constitution and one pair of
 //!    models per session), review state, the reviewed label, resume.
-//! 5. [`insights`] (per-principle effects, summaries), [`export`] (TRL-ready files with
-//!    provenance) and [`eval`] (the feedback model measured on known answers, calibrated).
-//! 6. [`ab`]: constitutions compared on the same prompts and seeds, head to head.
+//! 5. [`insights`] (per-principle effects, summaries) and [`eval`] (the feedback model
+//!    measured on known answers, calibrated).
+//! 6. [`export`] (TRL-ready files with provenance and what the judge's eval says) and [`ab`]
+//!    (constitutions compared on the same prompts and seeds, head to head).
 //! 7. [`tui`]: the workbench, which shows core state and sends the core commands.
 //! 8. [`cli`]: the command line: headless commands on the same core, or the workbench started
 //!    with its arguments.

@@ -147,16 +147,20 @@ pub async fn eval(args: &EvalArgs) -> anyhow::Result<String> {
     let md = markdown(&manifest, &report, fit.as_ref());
     write_atomic(&dir.join("report.md"), md.as_bytes())
         .with_context(|| format!("writing {}", dir.join("report.md").display()))?;
-    let json =
-        serde_json::json!({ "eval": manifest, "report": report, "fit": fit, "seconds": seconds });
-    write_atomic(
-        &dir.join("report.json"),
-        serde_json::to_string_pretty(&json)?.as_bytes(),
-    )
-    .with_context(|| format!("writing {}", dir.join("report.json").display()))?;
+    let saved = crate::eval::SavedEval {
+        eval: manifest,
+        report,
+        fit,
+        seconds,
+    };
+    let json = serde_json::to_string_pretty(&saved)?;
+    let report_path = dir.join(crate::eval::REPORT_FILE);
+    write_atomic(&report_path, json.as_bytes())
+        .with_context(|| format!("writing {}", report_path.display()))?;
+    let fit = saved.fit.as_ref();
 
     let mut wrote = String::new();
-    if let (Some(fit), false) = (&fit, args.dry_run) {
+    if let (Some(fit), false) = (fit, args.dry_run) {
         let set = plan
             .sets
             .iter()
@@ -182,6 +186,6 @@ pub async fn eval(args: &EvalArgs) -> anyhow::Result<String> {
             plan.in_flight,
             dir.display()
         ),
-        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&json)?),
+        ReportFormat::Json => format!("{json}\n"),
     })
 }

@@ -9,7 +9,7 @@
 //! drives the temperature to its upper bound, which puts its labels at 0.5: the honest label
 //! for a coin toss.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::config::EvalConfig;
 use super::report::{report, EvalReport, Row};
@@ -19,7 +19,7 @@ use crate::constitution::Calibration;
 use crate::stats::temperature::{fit, split_halves, TemperatureFit};
 
 /// What a fit found, and the held-out half before and after it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
     pub config: String,
     pub fit: TemperatureFit,

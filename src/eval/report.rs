@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::config::EvalConfig;
 use super::run::{Answer, AskKey, EvalPlan};
@@ -30,7 +30,7 @@ use crate::stats::Proportion;
 pub const BINS: usize = 10;
 
 /// One row of the tables: a configuration on a set (or a principle over a set).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// The configuration's name, a principle's id, or `as written`.
     pub name: String,
@@ -52,7 +52,7 @@ pub struct Row {
 }
 
 /// The tables of one set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetReport {
     pub set: String,
     pub questions: usize,
@@ -64,25 +64,37 @@ pub struct SetReport {
 }
 
 /// Everything an eval shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     pub sets: Vec<SetReport>,
     /// Questions still without an answer (an eval stopped part way).
     pub unanswered: usize,
 }
 
-/// The answers of one question, by what was asked.
-type Answers<'a> = HashMap<&'a AskKey, &'a Answer>;
+/// The answers of one question, in the order of the log (so sums run in one order).
+#[derive(Default)]
+struct Answers<'a>(Vec<&'a Answer>);
+
+impl<'a> Answers<'a> {
+    fn get(&self, key: &AskKey) -> Option<&'a Answer> {
+        self.0.iter().copied().find(|a| &a.ask == key)
+    }
+
+    fn contains_key(&self, key: &AskKey) -> bool {
+        self.get(key).is_some()
+    }
+}
 
 /// Builds the report of `answers` for `plan`; `temperature`, when given, is applied to every
 /// P(A) read (as the pipeline would apply a fitted calibration).
 pub fn report(plan: &EvalPlan, answers: &[Answer], temperature: Option<f64>) -> EvalReport {
     let mut by_item: HashMap<&str, Answers<'_>> = HashMap::new();
     for a in answers {
-        by_item
-            .entry(a.item.as_str())
-            .or_default()
-            .insert(&a.ask, a);
+        let got = by_item.entry(a.item.as_str()).or_default();
+        // An ask answered twice (a log written by two runs at once) counts once.
+        if !got.contains_key(&a.ask) {
+            got.0.push(a);
+        }
     }
     let principles = plan.constitution.enabled_comparisons();
     let settings = &plan.constitution.settings;
@@ -100,7 +112,7 @@ pub fn report(plan: &EvalPlan, answers: &[Answer], temperature: Option<f64>) -> 
         let mut per_principle: Vec<Acc> = Vec::new();
         let mut any_pair = false;
         for item in items {
-            let empty = Answers::new();
+            let empty = Answers::default();
             let got = by_item.get(item.id.as_str()).unwrap_or(&empty);
             let asks =
                 super::run::asks_of(item, &plan.configs, plan.as_written, &principles, settings);
@@ -132,14 +144,15 @@ pub fn report(plan: &EvalPlan, answers: &[Answer], temperature: Option<f64>) -> 
                         let keys = super::run::config_asks(&item.id, config, &principles, settings);
                         let verdicts: Vec<(&AskKey, &Answer)> = keys
                             .iter()
-                            .filter_map(|k| got.get_key_value(k).map(|(k, a)| (*k, *a)))
+                            .filter_map(|k| got.get(k).map(|a| (k, a)))
                             .collect();
                         if let Some(sample) = pair_sample(config, &verdicts, temperature, clamp) {
                             acc.push(sample);
                         }
                     }
                     // Per principle: every direct question asked, once.
-                    for (key, answer) in got.iter() {
+                    for answer in &got.0 {
+                        let key = &answer.ask;
                         let AskKey::Pair {
                             principle,
                             chain_of_thought: false,

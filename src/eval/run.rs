@@ -258,7 +258,7 @@ pub async fn run_eval(
 ) -> anyhow::Result<Vec<Answer>> {
     let manifest = manifest(plan, feedback.info());
     prepare_dir(&plan.dir, &manifest)?;
-    let mut answers = read_answers(&plan.dir)?;
+    let answers = read_answers(&plan.dir)?;
     let done: HashSet<(String, AskKey)> = answers
         .iter()
         .map(|a| (a.item.clone(), a.ask.clone()))
@@ -313,14 +313,15 @@ pub async fn run_eval(
             Err(e) => return Err(e),
         };
         append_json_line(&log, &answer).with_context(|| format!("writing {}", log.display()))?;
-        answers.push(answer);
         asked += 1;
         emit(EvalEvent::Asked {
             done: asked,
             todo: total,
         });
     }
-    Ok(answers)
+    drop(stream);
+    // The answers as the log has them, so a report computed now equals one computed later.
+    read_answers(&plan.dir)
 }
 
 /// Asks one ask of one question.

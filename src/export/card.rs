@@ -28,6 +28,7 @@ pub fn dataset_card(
     dir_name: &str,
     constitution: Option<&Constitution>,
     notes: &[String],
+    judge: Option<&JudgeMeasured>,
 ) -> String {
     let mut out = String::new();
     front_matter(&mut out, manifest);
@@ -46,6 +47,7 @@ pub fn dataset_card(
     );
     usage(&mut out, manifest, dir_name);
     provenance(&mut out, manifest, constitution);
+    judge_section(&mut out, manifest, judge);
     counts(&mut out, manifest);
     left_out(&mut out, manifest, notes);
     out
@@ -199,6 +201,90 @@ fn serde_name(value: &impl serde::Serialize) -> String {
         Ok(serde_json::Value::String(name)) => name,
         _ => "?".to_string(),
     }
+}
+
+/// What an eval of the session's feedback model with its constitution measured: its
+/// directory, its set, and the row of the configuration the session's comparisons used.
+#[derive(Debug, Clone)]
+pub struct JudgeMeasured {
+    pub dir: String,
+    pub set: String,
+    pub row: crate::eval::report::Row,
+}
+
+/// The eval to cite for `manifest`: the latest under `root` of the same feedback model and
+/// constitution, and in it the configuration that matches the comparison settings (else the
+/// first).
+pub fn judge_measured(root: &std::path::Path, manifest: &ExportManifest) -> Option<JudgeMeasured> {
+    let key = crate::pipeline::judge::model_key(&manifest.feedback_model);
+    let (dir, saved) = crate::eval::latest_for(root, &key, &manifest.constitution.sha256)?;
+    let c = &manifest.settings.comparison;
+    let wanted = format!(
+        "{}{}",
+        serde_name(&c.mode),
+        if c.both_orders { "" } else { "/one-order" }
+    );
+    let set = saved.report.sets.iter().find(|s| !s.configs.is_empty())?;
+    let row = set
+        .configs
+        .iter()
+        .find(|r| r.name == wanted)
+        .or(set.configs.first())?
+        .clone();
+    Some(JudgeMeasured {
+        dir: dir.display().to_string(),
+        set: set.set.clone(),
+        row,
+    })
+}
+
+fn judge_section(out: &mut String, manifest: &ExportManifest, judge: Option<&JudgeMeasured>) {
+    out.push_str("## How far the labels can be trusted\n\n");
+    match judge {
+        Some(j) => {
+            let r = &j.row;
+            let _ = writeln!(
+                out,
+                "The feedback model, with this constitution's comparison principles, was measured \
+                 on {} known-answer questions of `{}` (`{}`, configuration `{}`): accuracy {} \
+                 (95% interval; chance {:.2}), Brier {}, expected calibration error {} over 10 \
+                 bins.{}",
+                r.n,
+                j.set,
+                j.dir,
+                r.name,
+                crate::eval::markdown::rate_with_interval(r.accuracy.rate(), r.interval),
+                r.chance,
+                r.brier.map_or("-".into(), |b| format!("{b:.3}")),
+                r.ece.map_or("-".into(), |e| format!("{e:.3}")),
+                if r.interval.is_some_and(|(lo, _)| lo <= r.chance) {
+                    " Its interval includes chance: treat its preference labels as no better \
+                 than a coin toss."
+                } else {
+                    ""
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "The feedback model's labels were not measured on known answers for this \
+                 constitution (`cai eval`); a small model may be near chance."
+            );
+        }
+    }
+    match &manifest.settings.comparison.calibration {
+        Some(cal) => {
+            let _ = writeln!(
+                out,
+                "\nLabels are calibrated with temperature {:.4}, fitted on {} (feedback model \
+                 `{}`).",
+                cal.temperature, cal.fitted_on, cal.feedback_model
+            );
+        }
+        None => out.push_str("\nLabels are the feedback model's probabilities, not calibrated.\n"),
+    }
+    out.push('\n');
 }
 
 fn counts(out: &mut String, manifest: &ExportManifest) {

@@ -190,7 +190,17 @@ pub fn export(session: &Session, opts: &ExportOptions) -> Result<ExportSummary, 
     let mut manifest = ExportManifest::new(session.manifest(), options, &built.summary, files);
     let dir_name = directory_name(&opts.out);
     let constitution = built.constitution.as_ref();
-    let beside = training_files(&manifest, &dir_name, constitution, &built.summary.notes);
+    let judge = session
+        .dir()
+        .parent()
+        .and_then(|root| card::judge_measured(root, &manifest));
+    let beside = training_files(
+        &manifest,
+        &dir_name,
+        constitution,
+        &built.summary.notes,
+        judge.as_ref(),
+    );
     for (name, text) in beside {
         write_file(&opts.out.join(name), text.as_bytes())?;
         let entry = FileEntry {
@@ -219,8 +229,9 @@ fn training_files(
     dir_name: &str,
     constitution: Option<&Constitution>,
     notes: &[String],
+    judge: Option<&card::JudgeMeasured>,
 ) -> Vec<(&'static str, String)> {
-    let card = card::dataset_card(manifest, dir_name, constitution, notes);
+    let card = card::dataset_card(manifest, dir_name, constitution, notes, judge);
     let mut out = vec![(card::CARD_FILE, card)];
     if manifest.files.contains_key(SFT_FILE) {
         out.push((recipes::SFT_RECIPE, recipes::sft_recipe(manifest, dir_name)));
@@ -308,7 +319,8 @@ fn build(session: &Session, opts: &ExportOptions) -> Built {
             record.comparison.is_some() && left_out(LineKind::AiFeedbackPair, PREFERENCES_FILE);
         let revision_pair_left_out =
             opts.revision_pairs && left_out(LineKind::RevisionPair, PREFERENCES_FILE);
-        match preferences::ai_feedback_pair(manifest, record, &review) {
+        let blind = state.blind_pick(id);
+        match preferences::ai_feedback_pair(manifest, record, &review, blind) {
             _ if pair_left_out => {}
             Ok(Some(line)) => {
                 if let Some(line) = to_line(&line, id, skipped) {

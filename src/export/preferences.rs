@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::data::{Choice, Comparison, Record};
 use crate::model::ChatMessage;
-use crate::session::{reviewed_label, Manifest, Review};
+use crate::session::{
+    human_label, reviewed_label, BlindPick, HumanLabel, LabelSource, Manifest, Review,
+};
 
 use super::provenance::{final_answer, Provenance};
 
@@ -49,6 +51,9 @@ pub struct PreferenceLine {
     pub p_chosen: f64,
     /// The reviewer flipped the feedback model's label.
     pub flipped: bool,
+    /// Whose judgement chose: the feedback model's (its P, kept as the reviewer left it),
+    /// a reviewer's (a label confirmed or flipped) or a person's blind pick (which wins).
+    pub label_source: LabelSource,
     /// What response A of the comparison was (the `p_a` values are about it); empty for
     /// revision pairs.
     pub a_source: String,
@@ -69,6 +74,7 @@ pub fn ai_feedback_pair(
     manifest: &Manifest,
     record: &Record,
     review: &Review,
+    blind: Option<&BlindPick>,
 ) -> Result<Option<PreferenceLine>, String> {
     let Some(comparison) = &record.comparison else {
         return Ok(None);
@@ -85,11 +91,24 @@ pub fn ai_feedback_pair(
         return Err("the compared responses are identical".into());
     }
     let label = reviewed_label(comparison, Some(review));
-    let (chosen, chosen_source, rejected, rejected_source) = match label.chosen {
+    let (chosen_slot, label_source) = match human_label(comparison, Some(review), blind) {
+        Some(HumanLabel {
+            chosen: Some(chosen),
+            source,
+        }) => (chosen, source),
+        Some(HumanLabel { chosen: None, .. }) => {
+            return Err("a person judged the two answers a tie, blind".into())
+        }
+        None => (label.chosen, LabelSource::FeedbackModel),
+    };
+    let p_chosen = match chosen_slot {
+        Choice::A => comparison.p_a,
+        Choice::B => 1.0 - comparison.p_a,
+    };
+    let (chosen, chosen_source, rejected, rejected_source) = match chosen_slot {
         Choice::A => (a, a_source, b, b_source),
         Choice::B => (b, b_source, a, a_source),
     };
-    let p_chosen = label.p_chosen;
     Ok(Some(PreferenceLine {
         prompt: vec![ChatMessage::user(record.prompt.text.clone())],
         chosen: vec![ChatMessage::assistant(chosen.clone())],
@@ -99,6 +118,7 @@ pub fn ai_feedback_pair(
         rejected_source: rejected_source.clone(),
         p_chosen,
         flipped: review.flipped,
+        label_source,
         a_source: a_source.clone(),
         principle_ids: verdicts.iter().map(|v| v.principle_id.clone()).collect(),
         p_a_by_principle: verdicts
@@ -144,6 +164,7 @@ pub fn revision_pair(
         rejected_source: "initial".into(),
         p_chosen: 1.0,
         flipped: false,
+        label_source: LabelSource::ByConstruction,
         a_source: String::new(),
         principle_ids: Vec::new(),
         p_a_by_principle: Vec::new(),

@@ -329,3 +329,54 @@ fn identical_pair_texts_are_skipped_with_a_reason() {
     assert_eq!(summary.skipped.len(), 2, "{:?}", summary.skipped);
     assert!(summary.skipped.iter().all(|s| s.starts_with("id1: ")));
 }
+
+#[test]
+fn a_blind_pick_chooses_the_pair_and_says_a_person_labelled_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = Session::create(&tmp.path().join("s"), manifest("blind")).unwrap();
+    for n in 1..=3 {
+        s.append_record(&full_record(n)).unwrap();
+        s.set_review(
+            &format!("id{n}"),
+            review(ReviewState::Approved, None, false),
+        )
+        .unwrap();
+    }
+    // The feedback model prefers the revision (B, 0.8); on id1 a person picked the initial
+    // answer blind, on id2 called it a tie, on id3 left it alone.
+    let pick = |picked: Option<&str>| crate::session::BlindPick {
+        shown_first: "revision".into(),
+        picked: picked.map(str::to_string),
+        at: "2024-01-03T00:00:00Z".into(),
+    };
+    s.set_blind_pick("id1", pick(Some("initial"))).unwrap();
+    s.set_blind_pick("id2", pick(None)).unwrap();
+    let out = tmp.path().join("out");
+    let opts = ExportOptions {
+        revision_pairs: false,
+        ..options(&out)
+    };
+    let summary = export(&s, &opts).unwrap();
+    let prefs = lines(&out.join(PREFERENCES_FILE));
+    let one = by_id(&prefs, "id1", Some("ai-feedback"));
+    assert_eq!(one["label_source"], "blind-pick");
+    assert_eq!(one["chosen"][0]["content"], "bad 1");
+    assert_eq!(one["chosen_source"], "initial");
+    // The model's probability of the side the person chose, kept beside it.
+    assert!((one["p_chosen"].as_f64().unwrap() - 0.2).abs() < 1e-12);
+    let three = by_id(&prefs, "id3", Some("ai-feedback"));
+    assert_eq!(three["label_source"], "feedback-model");
+    assert_eq!(three["chosen_source"], "revision");
+    assert!(prefs.iter().all(|l| l["record_id"] != "id2"));
+    assert!(
+        summary
+            .skipped
+            .iter()
+            .any(|s| s.starts_with("id2:") && s.contains("tie")),
+        "{:?}",
+        summary.skipped
+    );
+    // The dataset card says the labels were not measured on known answers yet.
+    let card = std::fs::read_to_string(out.join(crate::export::card::CARD_FILE)).unwrap();
+    assert!(card.contains("not measured on known answers"), "{card}");
+}

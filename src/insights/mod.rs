@@ -18,17 +18,40 @@ pub use principles::{comparison_stats, critique_stats, ComparisonStats, Critique
 pub use summary::{summarise, Summary};
 
 use crate::data::Record;
-use crate::session::{Review, SessionState};
+use crate::session::{BlindPick, Review, SessionState};
 
-/// A record and its review, if it has one.
-pub type Item<'a> = (&'a Record, Option<&'a Review>);
+/// A record with what people decided about it.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub record: &'a Record,
+    /// Its review decision, if any.
+    pub review: Option<&'a Review>,
+    /// A person's blind pick between its compared answers, if any.
+    pub blind: Option<&'a BlindPick>,
+}
 
-/// Every record of a session state with its review (none when pending without a decision).
+impl<'a> Item<'a> {
+    /// A record with its review and no blind pick.
+    pub fn new(record: &'a Record, review: Option<&'a Review>) -> Item<'a> {
+        Item {
+            record,
+            review,
+            blind: None,
+        }
+    }
+}
+
+/// Every record of a session state with its review (none when pending without a decision)
+/// and blind pick.
 pub fn items(state: &SessionState) -> Vec<Item<'_>> {
     state
         .records()
         .iter()
-        .map(|r| (r, state.review_ref(&r.prompt.id)))
+        .map(|r| Item {
+            record: r,
+            review: state.review_ref(&r.prompt.id),
+            blind: state.blind_pick(&r.prompt.id),
+        })
         .collect()
 }
 

@@ -25,7 +25,7 @@ use super::Item;
 use crate::data::{Choice, FlagKind, Record, Site};
 use crate::quality::has_flag;
 use crate::quality::similarity::change;
-use crate::session::{reviewed_label, ReviewState};
+use crate::session::{human_label, reviewed_label, HumanLabel, ReviewState};
 use crate::stats::{Mean, Proportion};
 
 /// One critique principle over a session.
@@ -61,7 +61,7 @@ pub struct ComparisonStats {
 /// Per-principle statistics of critique principles, in order of first use.
 pub fn critique_stats<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Vec<CritiqueStats> {
     let mut stats: Vec<CritiqueStats> = Vec::new();
-    for (record, _) in items {
+    for Item { record, .. } in items {
         let mut before = record.initial.as_ref();
         for (i, round) in record.rounds.iter().enumerate() {
             let entry = entry(&mut stats, &round.principle_id);
@@ -150,17 +150,30 @@ impl HasId for ComparisonStats {
 /// Per-principle statistics of comparison principles, in order of first use.
 pub fn comparison_stats<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Vec<ComparisonStats> {
     let mut stats: Vec<ComparisonStats> = Vec::new();
-    for (record, review) in items {
+    for Item {
+        record,
+        review,
+        blind,
+    } in items
+    {
         let Some(c) = &record.comparison else {
             continue;
         };
-        // The reviewer's label: Some(true) for A, Some(false) for B, None when a rejection
-        // counts against every principle; records not decided are left out.
-        let reviewer = review.and_then(|r| match r.state {
-            ReviewState::Pending => None,
-            ReviewState::Rejected => Some(None),
-            ReviewState::Approved => Some(Some(reviewed_label(c, Some(r)).chosen == Choice::A)),
-        });
+        // A person's label: Some(Some(A or B)) from a blind pick, a confirmed or flipped label,
+        // or an approval (the label it kept); Some(None) when a rejection counts against every
+        // principle; records not decided (and blind ties) are left out.
+        let reviewer = match human_label(c, review, blind) {
+            Some(HumanLabel {
+                chosen: Some(chosen),
+                ..
+            }) => Some(Some(chosen == Choice::A)),
+            Some(HumanLabel { chosen: None, .. }) => None,
+            None => review.and_then(|r| match r.state {
+                ReviewState::Pending => None,
+                ReviewState::Rejected => Some(None),
+                ReviewState::Approved => Some(Some(reviewed_label(c, Some(r)).chosen == Choice::A)),
+            }),
+        };
         for (i, v) in c.verdicts.iter().enumerate() {
             let entry = entry(&mut stats, &v.principle_id);
             entry.asked += 1;

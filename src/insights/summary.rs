@@ -48,7 +48,7 @@ pub fn summarise<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Summary {
     for kind in FlagKind::ALL {
         s.flagged.insert(kind.name().to_string(), 0);
     }
-    for (record, review) in items {
+    for Item { record, review, .. } in items {
         s.records += 1;
         s.tokens += u64::from(record.generated_tokens);
         match record.status {

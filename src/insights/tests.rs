@@ -60,7 +60,7 @@ fn close(a: Option<f64>, b: f64) -> bool {
 #[test]
 fn critique_principles_count_draws_change_refusals_degeneration_and_preference() {
     let records = critique_records();
-    let stats = critique_stats(records.iter().map(|r| (r, None)));
+    let stats = critique_stats(records.iter().map(|r| Item::new(r, None)));
     let ids: Vec<&str> = stats.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["harm", "ethics"]);
     let (harm, ethics) = (&stats[0], &stats[1]);
@@ -97,7 +97,7 @@ fn the_summary_counts_refusals_degeneration_flags_change_and_preference() {
     let items: Vec<Item> = records
         .iter()
         .enumerate()
-        .map(|(i, r)| (r, reviews.get(i)))
+        .map(|(i, r)| Item::new(r, reviews.get(i)))
         .collect();
     let s = summarise(items);
     assert_eq!((s.records, s.done, s.failed, s.cancelled), (3, 3, 0, 0));
@@ -183,7 +183,7 @@ fn comparison_records() -> Vec<(Record, Option<Review>)> {
 #[test]
 fn comparison_principles_show_position_bias_flips_and_agreement() {
     let records = comparison_records();
-    let stats = comparison_stats(records.iter().map(|(r, v)| (r, v.as_ref())));
+    let stats = comparison_stats(records.iter().map(|(r, v)| Item::new(r, v.as_ref())));
     let ids: Vec<&str> = stats.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids, ["kind", "honest", "wise"]);
     let (kind, honest, wise) = (&stats[0], &stats[1], &stats[2]);

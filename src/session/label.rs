@@ -38,6 +38,8 @@ pub enum LabelSource {
     Reviewer,
     /// A person picked blind, without the label, model, principle or source in sight.
     BlindPick,
+    /// A revision-over-initial pair: the revision is chosen by construction.
+    ByConstruction,
 }
 
 /// A person's judgement of a comparison.

@@ -17,7 +17,7 @@
 //! project) when the correct option is among the m tied, and every statistic is its expectation
 //! over that choice.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::input::{self, InputError};
 use crate::stats::Proportion;
@@ -29,7 +29,7 @@ pub const MAX_BINS: usize = 10_000;
 pub const LOG_CLAMP: f64 = 1e-12;
 
 /// Which event the probabilities are about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Convention {
     /// P of a fixed option over 0–1, against whether that option is correct.
@@ -188,7 +188,7 @@ impl Predictions {
 }
 
 /// One bin of a reliability table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bin {
     pub lo: f64,
     pub hi: f64,
@@ -203,7 +203,7 @@ pub struct Bin {
 }
 
 /// A reliability table: acc_m against conf_m per bin. A calibrated judge has acc ≈ conf.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reliability {
     pub convention: Convention,
     /// Predictions over all bins.
@@ -232,7 +232,7 @@ impl Reliability {
 }
 
 /// An expected calibration error with the binning and convention it depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Ece {
     pub value: f64,
     /// M, the number of equal-width bins.
@@ -241,7 +241,7 @@ pub struct Ece {
 }
 
 /// The calibration statistics of one set of predictions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationReport {
     pub convention: Convention,
     pub n: usize,

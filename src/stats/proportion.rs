@@ -1,13 +1,13 @@
 //! Small statistics the insights share: a proportion with its Wilson score interval, and a
 //! running mean.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// z for a two-sided 95% interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
 
 /// `k` successes out of `n` trials (`k` may be fractional: a tie counts half).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Proportion {
     pub k: f64,
     pub n: usize,
@@ -75,7 +75,7 @@ fn trim(x: f64) -> String {
 }
 
 /// A mean built one value at a time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Mean {
     pub sum: f64,
     pub n: usize,

@@ -13,7 +13,7 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::calibration::LOG_CLAMP;
 use super::input::{self, sigmoid, InputError};
@@ -30,7 +30,7 @@ const TOLERANCE: f64 = 1e-10;
 const AT_BOUND: f64 = 1e-6;
 
 /// Which end of [`T_MIN`, `T_MAX`] a fit stopped at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bound {
     /// T = [`T_MIN`]: the judge is right so consistently that sharper is always better.
@@ -40,7 +40,7 @@ pub enum Bound {
 }
 
 /// A fitted temperature and what it did to the NLL.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TemperatureFit {
     pub t: f64,
     /// Mean NLL of the correct option at T = 1 (the judge as it is).

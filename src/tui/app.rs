@@ -167,6 +167,8 @@ impl App {
             AppEvent::Notice(line) => self.notice = line,
             AppEvent::Disk(done) => self.disk_done(done),
             AppEvent::Ab(update) => self.ab_update(update),
+            AppEvent::Eval(Ok(found)) => self.views.judge.eval = Some(*found),
+            AppEvent::Eval(Err(why)) => self.views.judge.status = Some(why),
         }
         self.dirty = true;
     }

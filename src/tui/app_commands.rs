@@ -60,6 +60,15 @@ impl App {
                 Err(why) => self.export_finished(Err(why)),
             },
             Command::Save(path, text) => self.notice = self.disk.queue_save(path, text),
+            Command::OpenBlind => {
+                let judge = super::views::blind::BlindJudge::new(&self.ws);
+                self.popups.push(Popup::Blind(Box::new(judge)));
+            }
+            Command::BlindPick(id, pick) => {
+                if let Some(line) = self.disk.queue_blind(&self.session, &mut self.ws, id, pick) {
+                    self.notice = line;
+                }
+            }
             Command::PickModel(choice) => {
                 let busy = self.runs.is_running() || self.runs.is_trying();
                 self.notice = self.models.pick(*choice, busy, &self.tx);

@@ -15,7 +15,7 @@ use super::bridge;
 use super::event::AppEvent;
 use crate::data::Prompt;
 use crate::export::{ExportOptions, ExportSummary};
-use crate::session::{Review, SharedSession};
+use crate::session::{BlindPick, Review, SharedSession};
 
 /// Work that touches the disk.
 #[derive(Debug)]
@@ -26,6 +26,12 @@ pub enum DiskJob {
         id: String,
         review: Review,
         undo: bool,
+    },
+    /// Make a blind pick durable.
+    Blind {
+        session: SharedSession,
+        id: String,
+        pick: BlindPick,
     },
     /// Count what an export would write.
     PlanExport {
@@ -50,6 +56,11 @@ pub enum DiskDone {
         id: String,
         review: Review,
         undo: bool,
+        result: Result<(), String>,
+    },
+    Blind {
+        id: String,
+        pick: BlindPick,
         result: Result<(), String>,
     },
     ExportPlan(ExportSummary),
@@ -142,6 +153,14 @@ fn carry_out(job: DiskJob) -> DiskDone {
                 undo,
                 result,
             }
+        }
+        DiskJob::Blind { session, id, pick } => {
+            let result = session
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .set_blind_pick(&id, pick.clone())
+                .map_err(|e| e.to_string());
+            DiskDone::Blind { id, pick, result }
         }
         DiskJob::PlanExport { session, options } => {
             DiskDone::ExportPlan(bridge::plan_shared(&session, &options))

@@ -40,6 +40,8 @@ pub enum AppEvent {
     Notice(String),
     /// Disk work queued on the disk worker finished.
     Disk(super::disk::DiskDone),
+    /// The latest judge eval, read at start.
+    Eval(Result<Box<(std::path::PathBuf, crate::eval::SavedEval)>, String>),
     /// Progress or the result of an A/B run.
     Ab(super::parts::ab::AbUpdate),
 }
@@ -60,6 +62,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Notice(s) => write!(f, "Notice({s:?})"),
             AppEvent::Disk(d) => write!(f, "Disk({d:?})"),
             AppEvent::Ab(u) => write!(f, "Ab({u:?})"),
+            AppEvent::Eval(r) => write!(f, "Eval(ok: {})", r.is_ok()),
         }
     }
 }

@@ -113,6 +113,7 @@ pub async fn run(
 
     if let Some(root) = config.session_dir.parent() {
         parts::ab::spawn_load_latest(root.to_path_buf(), tx.clone());
+        spawn_load_latest_eval(root.to_path_buf(), tx.clone());
     }
 
     let mut term = terminal::Tui::enter()?;
@@ -143,4 +144,14 @@ async fn event_loop(
         }
     }
     Ok(())
+}
+
+/// Reads the latest judge eval under `root` (off the UI thread) and sends it to the workbench.
+pub fn spawn_load_latest_eval(root: PathBuf, tx: tokio::sync::mpsc::UnboundedSender<AppEvent>) {
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = crate::eval::latest(&root) {
+            let result = crate::eval::load(&dir).map(|saved| Box::new((dir, saved)));
+            let _ = tx.send(AppEvent::Eval(result));
+        }
+    });
 }

@@ -250,6 +250,15 @@ impl Workspace {
         self.version += 1;
     }
 
+    /// Notes a blind pick that is durable in the session log.
+    pub fn set_blind_pick(&mut self, id: &str, pick: crate::session::BlindPick) {
+        self.session.apply(&LogEvent::Blind {
+            prompt_id: id.to_string(),
+            pick,
+        });
+        self.version += 1;
+    }
+
     /// Takes back the last review decision; returns the prompt id and the review now in force.
     pub fn undo_review(&mut self) -> Option<(String, Review)> {
         let (id, previous) = self.undo.pop()?;

@@ -308,3 +308,55 @@ fn compare_without_comparison_principles_is_refused_before_anything_loads() {
     );
     assert!(!session.exists());
 }
+
+#[test]
+fn eval_places_a_broken_set_line_at_its_line_and_column_before_loading_a_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(repo().join("tests/fixtures/known-answers.jsonl")).unwrap();
+    let first = good.lines().next().unwrap();
+    let set = write(
+        tmp.path(),
+        "broken.jsonl",
+        &format!("{first}\n{{\"prompt\": \"Q?\", \"corrects\": [\" (A)\"] \"incorrects\": []}}\n"),
+    );
+    let out = run_cmd(
+        cai()
+            .args(["eval", "--set", arg(&set)])
+            .args(["--out", arg(&tmp.path().join("eval"))])
+            // Never reached: the set is read first.
+            .args(["--model", "/nonexistent.gguf"]),
+    );
+    out.assert_no_panic();
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("{}:2:39: not valid JSON", set.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("loading"), "{}", out.stderr);
+    assert!(!tmp.path().join("eval").exists(), "nothing written");
+}
+
+#[test]
+fn eval_refuses_an_unknown_configuration_naming_the_principles_there_are() {
+    let out = run(&[
+        "eval",
+        "--set",
+        "tests/fixtures/known-answers.jsonl",
+        "--constitution",
+        "tests/fixtures/tiny.toml",
+        "--config",
+        "single:nope",
+        "--model",
+        "/nonexistent.gguf",
+    ]);
+    out.assert_no_panic();
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no enabled comparison principle `nope`"),
+        "{}",
+        out.stderr
+    );
+}

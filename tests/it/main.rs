@@ -11,6 +11,7 @@ mod ab_real_model;
 mod bad_inputs;
 mod cli;
 mod cli_real_model;
+mod eval_real_model;
 mod export_loads_in_datasets;
 mod fuzz_corpus;
 mod kill_resume;

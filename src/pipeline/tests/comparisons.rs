@@ -250,3 +250,53 @@ async fn feedback_failure_keeps_the_rounds() {
     assert_eq!(record.rounds.len(), 3);
     assert_eq!(record.comparison, None);
 }
+
+fn calibrated(mut c: Constitution, temperature: f64, feedback_model: &str) -> Constitution {
+    c.settings.comparison.calibration = Some(crate::constitution::Calibration {
+        temperature,
+        feedback_model: feedback_model.into(),
+        fitted_on: "test".into(),
+        ece_before: None,
+        ece_after: None,
+    });
+    c
+}
+
+#[tokio::test]
+async fn a_calibration_for_the_feedback_model_scales_each_order_before_averaging() {
+    let (_, policy) = shared(super::policy());
+    let (_, feedback) = shared(ScriptedBackend::new().with_probabilities(biased_judge));
+    let models = models(policy, feedback);
+    // The scripted model has no file, so it is named by its id.
+    let c = calibrated(
+        with_mode(constitution(1, 4), ComparisonMode::Single, true),
+        2.0,
+        "scripted",
+    );
+    let (record, _) = run_one(&models, &c, &prompts(1)[0], &opts(1, true)).await;
+    let v = &record.comparison.expect("a comparison").verdicts[0];
+    assert_eq!(v.temperature, Some(2.0));
+    let swapped = v.p_a_swapped.unwrap();
+    // Each order's log-odds halved: σ(logit(p) / 2), then the two averaged.
+    let scale = |p: f64| 1.0 / (1.0 + ((1.0 - p) / p).powf(0.5));
+    let expected = (scale(v.p_a_forward) + scale(swapped)) / 2.0;
+    assert!((v.p_a - expected).abs() < 1e-12, "{} vs {expected}", v.p_a);
+    assert!((v.p_a - 0.5).abs() < ((v.p_a_forward + swapped) / 2.0 - 0.5).abs());
+}
+
+#[tokio::test]
+async fn a_calibration_fitted_for_another_model_is_not_applied() {
+    let (_, policy) = shared(super::policy());
+    let (_, feedback) = shared(ScriptedBackend::new().with_probabilities(biased_judge));
+    let models = models(policy, feedback);
+    let c = calibrated(
+        with_mode(constitution(1, 4), ComparisonMode::Single, true),
+        50.0,
+        "some-other-model-sha256",
+    );
+    let (record, _) = run_one(&models, &c, &prompts(1)[0], &opts(1, true)).await;
+    let v = &record.comparison.expect("a comparison").verdicts[0];
+    assert_eq!(v.temperature, None);
+    let swapped = v.p_a_swapped.unwrap();
+    assert!((v.p_a - (v.p_a_forward + swapped) / 2.0).abs() < 1e-12);
+}

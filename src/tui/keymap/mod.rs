@@ -53,6 +53,12 @@ pub enum Action {
     PrevRecord,
     Agree,
     Flip,
+    StartBlind,
+    // Blind judging.
+    PickA,
+    PickB,
+    PickTie,
+    Skip,
     // Review.
     Approve,
     Reject,
@@ -110,12 +116,14 @@ pub enum KeyContext {
     Comparison,
     Review,
     Insights,
+    Judge,
     Export,
     TextInput,
     MultiLineInput,
     Confirm,
     Help,
     ModelPicker,
+    Blind,
 }
 
 mod popup_tables;
@@ -135,6 +143,7 @@ pub fn uses_global(ctx: KeyContext) -> bool {
             | KeyContext::Comparison
             | KeyContext::Review
             | KeyContext::Insights
+            | KeyContext::Judge
     )
 }
 
@@ -220,6 +229,11 @@ fn short_help(action: Action) -> &'static str {
         PrevRecord => "prev",
         Agree => "agree",
         Flip => "flip",
+        StartBlind => "blind",
+        PickA => "A better",
+        PickB => "B better",
+        PickTie => "tie",
+        Skip => "skip",
         Approve => "approve",
         Reject => "reject",
         Undo => "undo",

@@ -83,6 +83,13 @@ pub(super) static GLOBAL: &[Binding] = &[
     b(&[k('4')], View(4), "4", "comparison view", false),
     b(&[k('5')], View(5), "5", "review queue", false),
     b(&[k('6')], View(6), "6", "insights", false),
+    b(
+        &[k('7')],
+        View(7),
+        "7",
+        "the judge: accuracy and calibration on known answers",
+        false,
+    ),
     b(&[code(KeyCode::Tab)], NextView, "Tab", "next view", false),
     b(
         &[code(KeyCode::BackTab)],
@@ -297,6 +304,13 @@ static COMPARISON: &[Binding] = &[
     b(&[k('a')], Agree, "a", "agree with the feedback label", true),
     b(&[k('f')], Flip, "f", "flip the feedback label", true),
     b(
+        &[k('B')],
+        StartBlind,
+        "B",
+        "judge blind: each compared pair in random positions, no label, model or source shown",
+        true,
+    ),
+    b(
         &[k('n'), code(KeyCode::Right), k('l')],
         NextRecord,
         "n",
@@ -311,6 +325,20 @@ static COMPARISON: &[Binding] = &[
         true,
     ),
     b(&[code(KeyCode::Esc)], Back, "Esc", "back", false),
+];
+
+static BLIND: &[Binding] = &[
+    b(&[k('a')], PickA, "a", "(A) is the better answer", true),
+    b(&[k('b')], PickB, "b", "(B) is the better answer", true),
+    b(&[k('t')], PickTie, "t", "neither is better: a tie", true),
+    b(&[k('s')], Skip, "s", "skip this pair for now", true),
+    b(
+        &[code(KeyCode::Esc), k('q')],
+        Back,
+        "Esc",
+        "stop judging",
+        true,
+    ),
 ];
 
 static REVIEW: &[Binding] = &[
@@ -363,6 +391,24 @@ static REVIEW: &[Binding] = &[
     b(&[k('c')], Compare, "c", "open the comparison", false),
 ];
 
+static JUDGE: &[Binding] = &[
+    b(
+        &[k('c')],
+        CycleMetric,
+        "c",
+        "next configuration for the reliability diagram",
+        true,
+    ),
+    b(&[k('n')], NextRecord, "n", "next known-answer set", true),
+    b(
+        &[k('B')],
+        StartBlind,
+        "B",
+        "judge this session's pairs blind",
+        true,
+    ),
+];
+
 static INSIGHTS: &[Binding] = &[
     b(
         &[k('m')],
@@ -398,11 +444,13 @@ pub fn bindings(ctx: KeyContext) -> &'static [Binding] {
         KeyContext::Comparison => COMPARISON,
         KeyContext::Review => REVIEW,
         KeyContext::Insights => INSIGHTS,
+        KeyContext::Judge => JUDGE,
         KeyContext::Export => EXPORT,
         KeyContext::TextInput => TEXT_INPUT,
         KeyContext::MultiLineInput => MULTI_LINE_INPUT,
         KeyContext::Confirm => CONFIRM,
         KeyContext::Help => HELP,
         KeyContext::ModelPicker => MODEL_PICKER,
+        KeyContext::Blind => BLIND,
     }
 }

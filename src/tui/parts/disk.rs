@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::data::Prompt;
 use crate::export::{ExportOptions, ExportSummary};
-use crate::session::Review;
+use crate::session::{BlindPick, Review};
 use crate::tui::bridge::SessionLink;
 use crate::tui::decision::DecisionNote;
 use crate::tui::disk::{DiskDone, DiskJob, DiskWorker};
@@ -106,6 +106,28 @@ impl DiskPart {
         }
     }
 
+    /// Queues a blind pick; returns a status line when it could not be queued.
+    pub fn queue_blind(
+        &mut self,
+        session: &SessionLink,
+        ws: &mut Workspace,
+        id: String,
+        pick: BlindPick,
+    ) -> Option<String> {
+        let session = match session.for_writing() {
+            Ok(session) => session,
+            Err(why) => return Some(decision_failed(ws, "blind pick", id, why)),
+        };
+        match self.submit(DiskJob::Blind {
+            session,
+            id: id.clone(),
+            pick,
+        }) {
+            Ok(()) => None,
+            Err(why) => Some(decision_failed(ws, "blind pick", id, why)),
+        }
+    }
+
     /// Queues counting an export; an error when it cannot be counted.
     pub fn queue_export_plan(
         &mut self,
@@ -187,6 +209,16 @@ impl DiskPart {
                     }
                     (Err(e), false) => *notice = decision_failed(ws, "review", id, e),
                     (Err(e), true) => *notice = decision_failed(ws, "undo", id, e),
+                }
+                Routed::Handled
+            }
+            DiskDone::Blind { id, pick, result } => {
+                match result {
+                    Ok(()) => {
+                        ws.set_blind_pick(&id, pick);
+                        *notice = "blind pick saved in the session log".into();
+                    }
+                    Err(e) => *notice = decision_failed(ws, "blind pick", id, e),
                 }
                 Routed::Handled
             }

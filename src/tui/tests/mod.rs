@@ -4,6 +4,7 @@
 mod background;
 mod flows;
 mod insights;
+mod judging;
 mod review_pane;
 mod run_flow;
 mod snapshots;

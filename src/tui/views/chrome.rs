@@ -61,6 +61,10 @@ pub fn draw_tabs(
 
 /// Draws the status line.
 pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    let blind = matches!(
+        app.popups.last(),
+        Some(crate::tui::views::popups::Popup::Blind(_))
+    );
     let model = match &app.models.state {
         ModelState::Loading(lines) => Span::styled(
             format!(
@@ -68,6 +72,10 @@ pub fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
                 lines.last().map_or("starting", String::as_str)
             ),
             Style::default().fg(Color::Yellow),
+        ),
+        ModelState::Ready(_) if blind => Span::styled(
+            "model hidden while judging blind",
+            Style::default().fg(Color::Gray),
         ),
         ModelState::Ready(models) => Span::styled(
             format!("model {}", models.policy.info().id),

@@ -51,6 +51,7 @@ impl ComparisonView {
                 review.at = now_rfc3339();
                 return Command::Review(id, review);
             }
+            Action::StartBlind => return Command::OpenBlind,
             Action::Back => return Command::Show(ViewId::Inspector, None),
             _ => {}
         }

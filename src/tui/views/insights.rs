@@ -98,7 +98,13 @@ impl InsightsView {
             let ids = ws.record_ids();
             let items: Vec<Item> = ids
                 .iter()
-                .filter_map(|id| ws.record(id).map(|r| (r, ws.review(id))))
+                .filter_map(|id| {
+                    ws.record(id).map(|record| Item {
+                        record,
+                        review: ws.review(id),
+                        blind: ws.session.blind_pick(id),
+                    })
+                })
                 .collect();
             self.cache = Some((ws.version, insights(&items)));
         }

@@ -2,6 +2,7 @@
 //! key bar) and the popups over them. Each view owns its own state, reacts to the actions of
 //! its key map by changing that state or returning a [`Command`] for the app, and draws itself.
 
+pub mod blind;
 pub mod chrome;
 pub mod comparison;
 pub mod constitution;
@@ -9,6 +10,7 @@ pub mod constitution_model;
 pub mod export;
 pub mod insights;
 pub mod inspector;
+pub mod judge;
 pub mod model_picker;
 pub mod popups;
 pub mod prompts;
@@ -35,17 +37,19 @@ pub enum ViewId {
     Comparison,
     Review,
     Insights,
+    Judge,
 }
 
 impl ViewId {
     /// All views in tab order.
-    pub const ALL: [ViewId; 6] = [
+    pub const ALL: [ViewId; 7] = [
         ViewId::Constitution,
         ViewId::Prompts,
         ViewId::Inspector,
         ViewId::Comparison,
         ViewId::Review,
         ViewId::Insights,
+        ViewId::Judge,
     ];
 
     /// The view a number key selects (1-based).
@@ -76,6 +80,7 @@ impl ViewId {
             ViewId::Comparison => "Compare",
             ViewId::Review => "Review",
             ViewId::Insights => "Insights",
+            ViewId::Judge => "Judge",
         }
     }
 
@@ -88,6 +93,7 @@ impl ViewId {
             ViewId::Comparison => "Comparison",
             ViewId::Review => "Review",
             ViewId::Insights => "Insights",
+            ViewId::Judge => "Judge",
         }
     }
 }
@@ -119,6 +125,10 @@ pub enum Command {
     Export(Box<crate::export::ExportOptions>),
     /// Write the constitution's text to a file (on the disk worker).
     Save(std::path::PathBuf, String),
+    /// Open blind judging over the session's compared records.
+    OpenBlind,
+    /// A person's blind pick, to be made durable in the session log.
+    BlindPick(String, crate::session::BlindPick),
     /// Load another model for the runs that follow.
     PickModel(Box<crate::model::choices::ModelChoice>),
 }
@@ -131,6 +141,7 @@ pub struct Views {
     pub comparison: comparison::ComparisonView,
     pub review: review::ReviewView,
     pub insights: insights::InsightsView,
+    pub judge: judge::JudgeView,
 }
 
 impl Views {
@@ -143,6 +154,7 @@ impl Views {
             comparison: comparison::ComparisonView::default(),
             review: review::ReviewView::default(),
             insights: insights::InsightsView::default(),
+            judge: judge::JudgeView::default(),
         }
     }
 
@@ -158,6 +170,7 @@ impl Views {
             ViewId::Comparison => KeyContext::Comparison,
             ViewId::Review => KeyContext::Review,
             ViewId::Insights => KeyContext::Insights,
+            ViewId::Judge => KeyContext::Judge,
         }
     }
 
@@ -170,6 +183,7 @@ impl Views {
             ViewId::Comparison => self.comparison.on_action(action, ws),
             ViewId::Review => self.review.on_action(action, ws),
             ViewId::Insights => self.insights.on_action(action),
+            ViewId::Judge => self.judge.on_action(action),
         }
     }
 
@@ -179,7 +193,7 @@ impl Views {
             ViewId::Constitution => self.constitution.select(row),
             ViewId::Prompts => self.prompts.select(row, ws),
             ViewId::Review => self.review.select(row, ws),
-            ViewId::Inspector | ViewId::Comparison | ViewId::Insights => {}
+            ViewId::Inspector | ViewId::Comparison | ViewId::Insights | ViewId::Judge => {}
         }
     }
 
@@ -205,6 +219,10 @@ impl Views {
             ViewId::Review => self.review.draw(frame, area, ws),
             ViewId::Insights => {
                 self.insights.draw(frame, area, ws);
+                (Rect::default(), 0)
+            }
+            ViewId::Judge => {
+                self.judge.draw(frame, area);
                 (Rect::default(), 0)
             }
         }

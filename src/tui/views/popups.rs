@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use ratatui_textarea::TextArea;
 
+use super::blind::BlindJudge;
 use super::export::ExportDialog;
 use super::model_picker::ModelPicker;
 use super::Command;
@@ -74,6 +75,7 @@ pub enum Popup {
     Input(Box<InputPopup>),
     Export(Box<ExportDialog>),
     Models(Box<ModelPicker>),
+    Blind(Box<BlindJudge>),
 }
 
 impl Popup {
@@ -113,6 +115,7 @@ impl Popup {
             Popup::Input(_) => KeyContext::TextInput,
             Popup::Export(_) => KeyContext::Export,
             Popup::Models(_) => KeyContext::ModelPicker,
+            Popup::Blind(_) => KeyContext::Blind,
         }
     }
 
@@ -125,6 +128,7 @@ impl Popup {
             Popup::Input(input) => input.closed,
             Popup::Export(dialog) => dialog.closed,
             Popup::Models(picker) => picker.closed,
+            Popup::Blind(judge) => judge.closed,
         }
     }
 
@@ -166,6 +170,7 @@ impl Popup {
             },
             Popup::Export(dialog) => return dialog.on_action(action, ws),
             Popup::Models(picker) => return picker.on_action(action),
+            Popup::Blind(judge) => return judge.on_action(action, ws),
         }
         Command::None
     }
@@ -228,6 +233,7 @@ impl Popup {
             }
             Popup::Export(dialog) => dialog.draw(frame, area, ws),
             Popup::Models(picker) => picker.draw(frame, area),
+            Popup::Blind(judge) => judge.draw(frame, area),
         }
     }
 }

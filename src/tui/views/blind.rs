@@ -1,0 +1,194 @@
+//! Blind judging (`B` in the Comparison view): a person sees a record's prompt and its two
+//! compared answers in random positions, with no P(A), model, principle or source in sight,
+//! and picks (A), (B) or a tie with one key. Each pick goes to the session log (as a
+//! [`BlindPick`] naming the answers by source), where it counts as a human label for `cai
+//! eval`, the agreement columns of Insights and the export. The queue is every done record
+//! with a comparison of two different answers and no blind pick yet, in list order.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::Command;
+use crate::data::RecordStatus;
+use crate::session::BlindPick;
+use crate::tui::keymap::Action;
+use crate::tui::widgets::wrap::wrap_text;
+use crate::tui::workspace::{now_rfc3339, Workspace};
+
+/// The pair on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    pub id: String,
+    pub prompt: String,
+    /// (source, text) of the answer shown as (A), then (B).
+    pub first: (String, String),
+    pub second: (String, String),
+}
+
+/// The blind judging popup's state.
+pub struct BlindJudge {
+    queue: Vec<String>,
+    /// Index in `queue` of the pair on screen.
+    at: usize,
+    pub shown: Option<Shown>,
+    /// Picks made (sent to the log) in this sitting.
+    pub picked: usize,
+    pub closed: bool,
+    /// Draws which answer is shown first.
+    rng: ChaCha8Rng,
+}
+
+impl BlindJudge {
+    /// The queue of `ws`'s records a person has not picked blind yet, the first pair shown,
+    /// positions drawn at random.
+    pub fn new(ws: &Workspace) -> BlindJudge {
+        BlindJudge::with_seed(ws, rand::random())
+    }
+
+    /// As [`BlindJudge::new`], positions drawn from `seed` (for tests).
+    pub fn with_seed(ws: &Workspace, seed: u64) -> BlindJudge {
+        let queue = ws
+            .record_ids()
+            .into_iter()
+            .filter(|id| {
+                ws.session.blind_pick(id).is_none()
+                    && ws.record(id).is_some_and(|r| {
+                        r.status == RecordStatus::Done
+                            && r.comparison
+                                .as_ref()
+                                .is_some_and(|c| c.a.trim() != c.b.trim())
+                    })
+            })
+            .collect();
+        let mut judge = BlindJudge {
+            queue,
+            at: 0,
+            shown: None,
+            picked: 0,
+            closed: false,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        };
+        judge.show(ws);
+        judge
+    }
+
+    /// Pairs left, the one on screen included.
+    pub fn remaining(&self) -> usize {
+        self.queue.len().saturating_sub(self.at)
+    }
+
+    /// Shows the pair at `at`, its answers in a fresh random order.
+    fn show(&mut self, ws: &Workspace) {
+        self.shown = self.queue.get(self.at).and_then(|id| {
+            let record = ws.record(id)?;
+            let c = record.comparison.as_ref()?;
+            let a = (c.a_source.clone(), c.a.clone());
+            let b = (c.b_source.clone(), c.b.clone());
+            let (first, second) = if self.rng.gen_bool(0.5) {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            Some(Shown {
+                id: id.clone(),
+                prompt: record.prompt.text.clone(),
+                first,
+                second,
+            })
+        });
+    }
+
+    /// Handles an action of the blind-judging key map.
+    pub fn on_action(&mut self, action: Option<Action>, ws: &Workspace) -> Command {
+        let Some(action) = action else {
+            return Command::None;
+        };
+        let Some(shown) = self.shown.clone() else {
+            if matches!(action, Action::Back) {
+                self.closed = true;
+            }
+            return Command::None;
+        };
+        let picked = match action {
+            Action::PickA => Some(shown.first.0.clone()),
+            Action::PickB => Some(shown.second.0.clone()),
+            Action::PickTie => None,
+            Action::Skip => {
+                self.at += 1;
+                self.show(ws);
+                return Command::None;
+            }
+            Action::Back => {
+                self.closed = true;
+                return Command::None;
+            }
+            _ => return Command::None,
+        };
+        let pick = BlindPick {
+            shown_first: shown.first.0.clone(),
+            picked,
+            at: now_rfc3339(),
+        };
+        self.picked += 1;
+        self.at += 1;
+        self.show(ws);
+        Command::BlindPick(shown.id, pick)
+    }
+
+    /// Draws the popup over the whole body, so nothing of the view below (P(A), sources)
+    /// shows through.
+    pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        frame.render_widget(Clear, area);
+        let title = format!(
+            " Blind judging · {} picked · {} to go · no label, model, principle or source shown ",
+            self.picked,
+            self.remaining()
+        );
+        let block = Block::default().borders(Borders::ALL).title(title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(shown) = &self.shown else {
+            let text = if self.picked > 0 {
+                "Every compared record of this session has a blind pick. Esc closes."
+            } else {
+                "No record here has a comparison of two different answers to pick from. Esc closes."
+            };
+            frame.render_widget(Paragraph::new(text), inner);
+            return;
+        };
+        let prompt_lines = wrap_text(
+            &shown.prompt,
+            Style::default(),
+            inner.width.saturating_sub(2),
+        );
+        let prompt_height = (prompt_lines.len() as u16 + 2).min(inner.height / 3).max(3);
+        let [prompt_area, answers] =
+            Layout::vertical([Constraint::Length(prompt_height), Constraint::Min(3)]).areas(inner);
+        frame.render_widget(
+            Paragraph::new(prompt_lines)
+                .block(Block::default().borders(Borders::BOTTOM).title(" Prompt ")),
+            prompt_area,
+        );
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(answers);
+        for (area, label, text) in [
+            (left, "(A)", &shown.first.1),
+            (right, "(B)", &shown.second.1),
+        ] {
+            let block = Block::default().borders(Borders::ALL).title(Line::styled(
+                format!(" {label} "),
+                Style::default()
+                    .add_modifier(Modifier::BOLD)
+                    .fg(Color::Cyan),
+            ));
+            let lines = wrap_text(text, Style::default(), block.inner(area).width);
+            frame.render_widget(Paragraph::new(lines).block(block), area);
+        }
+    }
+}
