@@ -239,9 +239,9 @@ impl SessionLink {
             let beside = new_session_dir(&dir, &run.constitution.name);
             let shared = self.create(&beside, run)?;
             let note = format!(
-                "{} {mismatch}; this run's records go to a new session, {}",
-                dir.display(),
-                beside.display()
+                "new session {}: {} {mismatch}",
+                beside.display(),
+                dir.display()
             );
             return Ok((shared, Some(note)));
         }

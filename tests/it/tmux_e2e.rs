@@ -486,7 +486,10 @@ fn blind_picks_made_in_the_real_workbench_reach_the_session_log() {
     let screen = tmux.wait_for("Blind judging", SCREEN_TIMEOUT);
     tmux.keep("blind-judging");
     for giveaway in ["P(A)", "initial", "revision", "less-harmful"] {
-        assert!(!screen.contains(giveaway), "`{giveaway}` shown blind:\n{screen}");
+        assert!(
+            !screen.contains(giveaway),
+            "`{giveaway}` shown blind:\n{screen}"
+        );
     }
     // (A) on the first pair, a tie on the second; the third is left.
     tmux.keys(&["a"]);
@@ -506,7 +509,11 @@ fn blind_picks_made_in_the_real_workbench_reach_the_session_log() {
         .map(|r| state.blind_pick(&r.prompt.id).cloned())
         .collect();
     let first = picks[0].as_ref().expect("the first pick is in the log");
-    assert_eq!(first.picked.as_deref(), Some(first.shown_first.as_str()), "a picks (A)");
+    assert_eq!(
+        first.picked.as_deref(),
+        Some(first.shown_first.as_str()),
+        "a picks (A)"
+    );
     let second = picks[1].as_ref().expect("the tie is in the log");
     assert_eq!(second.picked, None);
     assert!(picks[2].is_none(), "the third pair was not judged");
