@@ -199,9 +199,9 @@ impl App {
     pub(crate) fn disk_done(&mut self, done: super::disk::DiskDone) {
         match self.disk.done(done, &mut self.ws, &mut self.notice) {
             Routed::Handled => {}
-            Routed::ExportPlan(summary) => {
+            Routed::ExportPlan(plan) => {
                 if let Some(Popup::Export(dialog)) = self.popups.last_mut() {
-                    dialog.planned(Ok(summary));
+                    dialog.planned(plan);
                 }
             }
             Routed::Exported(result) => self.export_finished(result),

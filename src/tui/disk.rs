@@ -63,7 +63,7 @@ pub enum DiskDone {
         pick: BlindPick,
         result: Result<(), String>,
     },
-    ExportPlan(ExportSummary),
+    ExportPlan(Result<ExportSummary, String>),
     Export(Result<ExportSummary, String>),
     Import {
         path: PathBuf,
@@ -92,7 +92,7 @@ impl DiskWorker {
             .name("disk".into())
             .spawn(move || {
                 while let Ok(job) = queue.recv() {
-                    if tx.send(AppEvent::Disk(carry_out(job))).is_err() {
+                    if tx.send(AppEvent::Disk(carry_out_reporting(job))).is_err() {
                         break;
                     }
                 }
@@ -134,6 +134,66 @@ impl Drop for DiskWorker {
     }
 }
 
+/// Carries out a job; a job that panics still gets its result, an error saying so, and the
+/// worker goes on with the next.
+fn carry_out_reporting(job: DiskJob) -> DiskDone {
+    carry_out_reporting_with(job, carry_out)
+}
+
+/// [`carry_out_reporting`] with the work given (tests hand it work that panics).
+fn carry_out_reporting_with(job: DiskJob, work: impl FnOnce(DiskJob) -> DiskDone) -> DiskDone {
+    let failed = failure_of(&job);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(job))) {
+        Ok(done) => done,
+        Err(panic) => failed(format!(
+            "internal error: {}",
+            super::task::panic_message(panic.as_ref())
+        )),
+    }
+}
+
+/// The result a job comes to when it fails with a reason.
+fn failure_of(job: &DiskJob) -> Box<dyn FnOnce(String) -> DiskDone> {
+    match job {
+        DiskJob::Review {
+            id, review, undo, ..
+        } => {
+            let (id, review, undo) = (id.clone(), review.clone(), *undo);
+            Box::new(move |why| DiskDone::Review {
+                id,
+                review,
+                undo,
+                result: Err(why),
+            })
+        }
+        DiskJob::Blind { id, pick, .. } => {
+            let (id, pick) = (id.clone(), pick.clone());
+            Box::new(move |why| DiskDone::Blind {
+                id,
+                pick,
+                result: Err(why),
+            })
+        }
+        DiskJob::PlanExport { .. } => Box::new(|why| DiskDone::ExportPlan(Err(why))),
+        DiskJob::Export { .. } => Box::new(|why| DiskDone::Export(Err(why))),
+        DiskJob::Import { path } => {
+            let path = path.clone();
+            Box::new(move |why| DiskDone::Import {
+                path,
+                result: Err(why),
+            })
+        }
+        DiskJob::Save { path, text } => {
+            let (path, text) = (path.clone(), text.clone());
+            Box::new(move |why| DiskDone::Save {
+                path,
+                text,
+                result: Err(why),
+            })
+        }
+    }
+}
+
 fn carry_out(job: DiskJob) -> DiskDone {
     match job {
         DiskJob::Review {
@@ -163,7 +223,7 @@ fn carry_out(job: DiskJob) -> DiskDone {
             DiskDone::Blind { id, pick, result }
         }
         DiskJob::PlanExport { session, options } => {
-            DiskDone::ExportPlan(bridge::plan_shared(&session, &options))
+            DiskDone::ExportPlan(Ok(bridge::plan_shared(&session, &options)))
         }
         DiskJob::Export { session, options } => {
             DiskDone::Export(bridge::export_shared(&session, &options))
@@ -176,6 +236,74 @@ fn carry_out(job: DiskJob) -> DiskDone {
             let result = crate::fsutil::write_atomic(&path, text.as_bytes())
                 .map_err(|e| format!("{}: {e}", path.display()));
             DiskDone::Save { path, text, result }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_jobs_report_and_the_worker_takes_the_next() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut worker = DiskWorker::new(tx);
+        // A review on a session whose mutex a panicking holder poisoned (of a record it does
+        // not have), then an import of a file that is not there: each gets its error back.
+        let dir = tempfile::tempdir().unwrap();
+        let session = crate::session::Session::create(
+            &dir.path().join("s"),
+            crate::session::store::tests::manifest("disk"),
+        )
+        .unwrap();
+        let shared: SharedSession = std::sync::Arc::new(std::sync::Mutex::new(session));
+        let poison = shared.clone();
+        let _ = std::thread::spawn(move || {
+            let _guard = poison.lock().unwrap();
+            panic!("a holder of the session panicked");
+        })
+        .join();
+        assert!(worker.submit(DiskJob::Review {
+            session: shared,
+            id: "nope".into(),
+            review: crate::tui::workspace::pending_review(),
+            undo: false,
+        }));
+        assert!(worker.submit(DiskJob::Import {
+            path: dir.path().join("missing.jsonl"),
+        }));
+        let first = rx.blocking_recv().expect("the review's result");
+        assert!(
+            matches!(
+                &first,
+                AppEvent::Disk(DiskDone::Review { result: Err(_), .. })
+            ),
+            "{first:?}"
+        );
+        let second = rx.blocking_recv().expect("the next job's result");
+        assert!(
+            matches!(
+                &second,
+                AppEvent::Disk(DiskDone::Import { result: Err(_), .. })
+            ),
+            "{second:?}"
+        );
+    }
+
+    #[test]
+    fn a_panic_inside_a_job_becomes_its_error() {
+        let done = carry_out_reporting_with(
+            DiskJob::Import {
+                path: PathBuf::from("x.jsonl"),
+            },
+            |_| panic!("the reader broke"),
+        );
+        match done {
+            DiskDone::Import { result, path } => {
+                assert_eq!(path, PathBuf::from("x.jsonl"));
+                assert_eq!(result.unwrap_err(), "internal error: the reader broke");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -28,8 +28,8 @@ pub struct DiskPart {
 pub enum Routed {
     /// Nothing more to do.
     Handled,
-    /// What an export would write, for the export dialog.
-    ExportPlan(ExportSummary),
+    /// What an export would write (or why it could not be counted), for the export dialog.
+    ExportPlan(Result<ExportSummary, String>),
     /// What an export wrote, for the export dialog.
     Exported(Result<ExportSummary, String>),
     /// Prompts read from a file.
