@@ -24,9 +24,9 @@ use super::config::EvalConfig;
 use super::sets::{Item, KnownAnswer, Layout};
 use crate::constitution::{ComparisonMode, Constitution};
 use crate::fsutil::{append_json_line, read_json_lines, sha256_hex, write_atomic};
-use crate::model::{Backend, ChatMessage, ModelInfo, ANSWER_PREFIX};
+use crate::model::{Backend, ModelInfo};
 use crate::pipeline::feedback::draw_principles;
-use crate::pipeline::judge::{ask_pair, HowToAsk, PairQuestion};
+use crate::pipeline::judge::{ask_pair, ask_written, HowToAsk, PairQuestion};
 use crate::pipeline::stage::{record_rng, RngStream, StageContext, StageStop};
 
 /// File name of an eval's description.
@@ -410,21 +410,9 @@ async fn ask(
                 Item::Pair { written: None, .. } => bail!("{}: no written question", item.id),
             };
             let options: Vec<&str> = letters.iter().map(String::as_str).collect();
-            ctx.check_cancelled().map_err(failed)?;
-            let scores = feedback
-                .option_scores(&[ChatMessage::user(text)], ANSWER_PREFIX, &options)
+            let scores = ask_written(feedback, &text, &options, &ctx)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", item.id))?;
-            if scores.probabilities.len() != options.len()
-                || scores.probabilities.iter().any(|p| !p.is_finite())
-            {
-                bail!(
-                    "{}: the feedback model returned {:?} for {} options",
-                    item.id,
-                    scores.probabilities,
-                    options.len()
-                );
-            }
+                .map_err(failed)?;
             answer.probabilities = scores.probabilities;
             answer.floored = scores.floored;
             answer.served_by = scores.served_by.into_iter().collect();

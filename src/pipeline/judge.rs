@@ -166,6 +166,29 @@ pub async fn ask_pair(
     Ok(verdict)
 }
 
+/// A question of several options asked as written (the set's own text, then the answer
+/// prefix): the probability of each option's letter, normalised over them, and whether a
+/// server's floor stood in for one. `cai eval` asks the questions that are not pairs this way.
+pub async fn ask_written(
+    feedback: &dyn Backend,
+    text: &str,
+    letters: &[&str],
+    ctx: &StageContext<'_>,
+) -> Result<crate::model::OptionScores, StageStop> {
+    ctx.check_cancelled()?;
+    let scores = feedback
+        .option_scores(&[ChatMessage::user(text)], ANSWER_PREFIX, letters)
+        .await?;
+    let p = &scores.probabilities;
+    if p.len() != letters.len() || p.iter().any(|x| !x.is_finite() || *x < 0.0) {
+        return Err(StageStop::Failed(format!(
+            "the feedback model returned {p:?} for {} options",
+            letters.len()
+        )));
+    }
+    Ok(scores)
+}
+
 /// Asks one question text; returns P(first option) and the reasoning.
 async fn ask_once(
     feedback: &dyn Backend,
