@@ -229,7 +229,10 @@ async fn run_side(
     emit(AbEvent::SideStarted(side, todo.len()));
     let (tx, mut rx) = unbounded_channel();
     let opts = RunOptions {
-        concurrency: 1,
+        concurrency: crate::pipeline::runner::default_in_flight(&[
+            &*models.policy,
+            &*models.feedback,
+        ]),
         compare: plan.compare,
         rounds: None,
     };

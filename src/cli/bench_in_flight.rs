@@ -25,6 +25,9 @@ pub struct InFlightRun {
     pub failed: usize,
     pub seconds: f64,
     pub tokens: u64,
+    /// Largest resident memory of this process during the run, in MB (sampled every 50 ms;
+    /// `None` where /proc/self/statm cannot be read).
+    pub peak_rss_mb: Option<f64>,
 }
 
 /// The runs of all levels, and the endpoints' shares when the model is served.
@@ -33,6 +36,54 @@ pub struct InFlightReport {
     pub model: String,
     pub runs: Vec<InFlightRun>,
     pub endpoints: Vec<EndpointUsage>,
+}
+
+/// Samples this process's resident memory every 50 ms while it lives and keeps the largest
+/// value since the last [`PeakRss::take`].
+struct PeakRss {
+    peak: Arc<std::sync::atomic::AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PeakRss {
+    /// Resident bytes now, from /proc/self/statm (Linux).
+    fn resident_bytes() -> Option<u64> {
+        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        Some(pages * 4096)
+    }
+
+    fn start() -> Option<PeakRss> {
+        use std::sync::atomic::Ordering;
+        Self::resident_bytes()?;
+        let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                if let Some(now) = Self::resident_bytes() {
+                    p.fetch_max(now, Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
+        Some(PeakRss { peak, stop })
+    }
+
+    /// The peak since the last call (or the start), in MB; starts the next interval at the
+    /// memory resident now.
+    fn take(&self) -> f64 {
+        use std::sync::atomic::Ordering;
+        let now = Self::resident_bytes().unwrap_or(0);
+        let peak = self.peak.swap(now, Ordering::Relaxed).max(now);
+        peak as f64 / 1e6
+    }
+}
+
+impl Drop for PeakRss {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `count` prompts spread evenly over `prompts` sorted by length.
@@ -75,6 +126,7 @@ pub async fn measure(
 ) -> anyhow::Result<InFlightReport> {
     let mut runs = Vec::new();
     let mut tag = 0usize;
+    let rss = PeakRss::start();
     for rep in 0..repeat.max(1) {
         let order: Vec<usize> = if rep % 2 == 0 {
             levels.to_vec()
@@ -87,6 +139,9 @@ pub async fn measure(
                 .iter()
                 .map(|p| Prompt::new(format!("[run {tag}] {}", p.text), p.category.clone()))
                 .collect();
+            if let Some(rss) = &rss {
+                rss.take();
+            }
             let opts = RunOptions {
                 concurrency: level.max(1),
                 compare: true,
@@ -100,9 +155,13 @@ pub async fn measure(
             if let Some(e) = summary.error {
                 anyhow::bail!("the run at {level} in flight stopped: {e}");
             }
+            let peak_rss_mb = rss.as_ref().map(PeakRss::take);
             eprintln!(
-                "{level} in flight: {:.1} s, {} tokens, {} failed",
-                summary.seconds, summary.generated_tokens, summary.failed
+                "{level} in flight: {:.1} s, {} tokens, {} failed, peak memory {}",
+                summary.seconds,
+                summary.generated_tokens,
+                summary.failed,
+                peak_rss_mb.map_or("unknown".into(), |mb| format!("{mb:.0} MB"))
             );
             runs.push(InFlightRun {
                 in_flight: level,
@@ -110,6 +169,7 @@ pub async fn measure(
                 failed: summary.failed,
                 seconds: summary.seconds,
                 tokens: summary.generated_tokens,
+                peak_rss_mb,
             });
         }
     }
@@ -166,7 +226,7 @@ impl InFlightReport {
             .map(|&l| median(of(l).map(rate).collect()))
             .unwrap_or(f64::NAN);
         let mut out = format!(
-            "model {}\nin flight  runs  wall s (median)  s/prompt  tokens/s (median, range)  vs {}\n",
+            "model {}\nin flight  runs  wall s (median)  s/prompt  tokens/s (median, range)  vs {}  peak MB\n",
             self.model,
             levels.first().copied().unwrap_or(1)
         );
@@ -179,12 +239,16 @@ impl InFlightReport {
                 (lo.min(*r), hi.max(*r))
             });
             let tokens_s = median(rates.clone());
+            let peak = of(level)
+                .filter_map(|r| r.peak_rss_mb)
+                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
             out.push_str(&format!(
-                "{level:>9}  {:>4}  {seconds:>15.1}  {:>8.2}  {tokens_s:>8.1} ({lo:.1}-{hi:.1}){:>10}  {:.2}x\n",
+                "{level:>9}  {:>4}  {seconds:>15.1}  {:>8.2}  {tokens_s:>8.1} ({lo:.1}-{hi:.1}){:>10}  {:.2}x  {}\n",
                 rates.len(),
                 seconds / prompts as f64,
                 if failed > 0 { format!(" {failed} failed") } else { String::new() },
-                tokens_s / base
+                tokens_s / base,
+                peak.map_or("-".into(), |mb| format!("{mb:.0}"))
             ));
         }
         for e in &self.endpoints {
@@ -221,6 +285,7 @@ mod tests {
             failed: 0,
             seconds,
             tokens,
+            peak_rss_mb: Some(1000.0 + seconds),
         };
         let report = InFlightReport {
             model: "m".into(),
@@ -230,5 +295,8 @@ mod tests {
         let table = report.table();
         assert!(table.contains("10.0 (10.0-10.0)"), "{table}");
         assert!(table.contains("2.00x"), "{table}");
+        // The peak memory column takes the largest of a level's runs.
+        assert!(table.contains("2.00x  1020"), "{table}");
+        assert!(table.contains("1.00x  1040"), "{table}");
     }
 }

@@ -84,8 +84,7 @@ pub async fn eval(args: &EvalArgs) -> anyhow::Result<String> {
     let feedback: Arc<dyn crate::model::Backend> = loaded.feedback.clone();
     let in_flight = args
         .in_flight
-        .or(feedback.capacity())
-        .unwrap_or(crate::pipeline::runner::DEFAULT_CONCURRENCY)
+        .unwrap_or_else(|| crate::pipeline::runner::default_in_flight(&[&*feedback]))
         .clamp(1, crate::pipeline::runner::MAX_CONCURRENCY);
     let dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("sessions").join(format!(

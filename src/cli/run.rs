@@ -150,14 +150,9 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<RunReport> {
         policy: loaded.policy,
         feedback: loaded.feedback,
     };
-    let capacity = [models.policy.capacity(), models.feedback.capacity()]
-        .into_iter()
-        .flatten()
-        .max();
-    let concurrency = args
-        .concurrency
-        .or(capacity)
-        .unwrap_or(crate::pipeline::runner::DEFAULT_CONCURRENCY);
+    let concurrency = args.concurrency.unwrap_or_else(|| {
+        crate::pipeline::runner::default_in_flight(&[&*models.policy, &*models.feedback])
+    });
     let opts = RunOptions {
         concurrency: concurrency.max(1),
         compare: args.compare,

@@ -26,18 +26,31 @@ use crate::data::{Prompt, Record, RecordStatus};
 
 use crate::model::Models;
 
-/// Prompts in flight by default with the in-process model. Since mistralrs-core 0016 the engine
-/// runs prompts of mixed lengths at 2 or more in flight (it used to crash), but the whole
-/// pipeline is slower so: over 8 prompts of mixed lengths `cai bench --in-flight` took 56.9 s
-/// (34.7 tokens/s) one at a time, 195.5 s at 2 in flight, 330.1 s at 4 (one prompt failed at
-/// each) and did not finish in 600 s at 8 (README, Headless): at 2 or more in flight a KV cache
-/// can grow far past its sequence's tokens (one failed at 8192 positions), a defect not traced
-/// yet; so one. Server models default to their endpoints' limits instead.
+/// Prompts in flight by default with the in-process model: one. Since mistralrs-core 0018 to
+/// 0021 the engine runs prompts of mixed lengths in flight without failures, with answers equal
+/// to those alone and memory bounded, but on 2 cores it gives no more tokens per second: over 8
+/// prompts of mixed lengths `cai bench --in-flight 1,2,4,8 --repeat 2` gave 43.9, 42.5, 41.8 and
+/// 40.6 tokens/s (peak 1.6, 1.8, 1.8 and 2.2 GB), and `cai eval` 1.07 s a question at 1 and at
+/// 4 (README, Headless). One at a time also keeps sampled answers reproducible: the engine
+/// draws every request's samples from one random generator, so with several in flight they
+/// depend on how the requests interleave. Server models default to their endpoints' limits.
 pub const DEFAULT_CONCURRENCY: usize = 1;
 
 /// The most prompts a run keeps in flight, whatever it is asked for (a semaphore takes no
 /// more than a few billion permits, and no machine runs more prompts at once).
 pub const MAX_CONCURRENCY: usize = 4096;
+
+/// Prompts (or questions) in flight when none is asked for: the largest in-flight limit of the
+/// backends' servers, or [`DEFAULT_CONCURRENCY`] for models in process. `cai run`, `cai ab`,
+/// `cai eval` and the workbench's first run setting all start here.
+pub fn default_in_flight(backends: &[&dyn crate::model::Backend]) -> usize {
+    backends
+        .iter()
+        .filter_map(|b| b.capacity())
+        .max()
+        .unwrap_or(DEFAULT_CONCURRENCY)
+        .clamp(1, MAX_CONCURRENCY)
+}
 
 /// How a run goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,8 @@ mod cli_real_model;
 mod eval_real_model;
 mod export_loads_in_datasets;
 mod fuzz_corpus;
+mod in_flight_real_model;
+mod in_flight_scheduler;
 mod kill_resume;
 mod llama_server;
 mod llama_server_runs;

@@ -252,3 +252,30 @@ fn child_q8_0_checks() {
         matmul_check::check_q8_0_shapes();
     }
 }
+
+#[test]
+fn slice_set_from_a_source_narrowed_along_the_set_dimension_copies_what_a_contiguous_copy_does() {
+    // A KV cache's shape: (batch, heads, positions, head_dim), positions at the start of a
+    // larger buffer (candle-core 0010).
+    let cpu = &Device::Cpu;
+    let buffer = Tensor::from_vec(values(2 * 3 * 40 * 8, 5), (2, 3, 40, 8), cpu).unwrap();
+    for (start, len) in [(0, 17), (5, 30), (0, 40), (39, 1)] {
+        let narrowed = buffer.narrow(2, start, len).unwrap();
+        assert!(!narrowed.is_contiguous() || len == 40);
+        let direct = Tensor::zeros((2, 3, 64, 8), candle_core::DType::F32, cpu).unwrap();
+        direct.slice_set(&narrowed, 2, 7).unwrap();
+        let via_copy = Tensor::zeros((2, 3, 64, 8), candle_core::DType::F32, cpu).unwrap();
+        via_copy
+            .slice_set(&narrowed.contiguous().unwrap(), 2, 7)
+            .unwrap();
+        let (a, b): (Vec<f32>, Vec<f32>) = (
+            direct.flatten_all().unwrap().to_vec1().unwrap(),
+            via_copy.flatten_all().unwrap().to_vec1().unwrap(),
+        );
+        assert_eq!(a, b, "start {start}, len {len}");
+    }
+    // Other layouts stay refused: a transposed source is not rows of contiguous elements.
+    let transposed = buffer.transpose(2, 3).unwrap();
+    let into = Tensor::zeros((2, 3, 8, 40), candle_core::DType::F32, cpu).unwrap();
+    assert!(into.slice_set(&transposed, 2, 0).is_err());
+}

@@ -243,9 +243,20 @@ impl Tensor {
     ///
     /// Note that this modifies `self` in place and as such is not compatible with
     /// back-propagation.  
+    ///
+    /// `src` may also be a contiguous tensor narrowed along `dim` (its rows, the dimensions
+    /// before `dim`, evenly spaced, and each row contiguous from `dim` on): the copy then reads
+    /// only the narrowed part.
     pub fn slice_set<D: Dim>(&self, src: &Self, dim: D, offset: usize) -> Result<()> {
         let dim = dim.to_index(self.shape(), "slice-set")?;
-        if !self.is_contiguous() || !src.is_contiguous() {
+        let src_rows_stride = if src.is_contiguous() {
+            None
+        } else {
+            Some(rows_stride(src.dims(), src.stride(), dim).ok_or_else(|| {
+                Error::RequiresContiguous { op: "slice-set" }.bt()
+            })?)
+        };
+        if !self.is_contiguous() {
             Err(Error::RequiresContiguous { op: "slice-set" }.bt())?
         }
         if self.same_storage(src) {
@@ -292,7 +303,7 @@ impl Tensor {
             &mut self.storage_mut(),
             d1,
             d2,
-            /* src_s */ d2,
+            /* src_s */ src_rows_stride.unwrap_or(d2),
             /* dst_s */ block_size * self.dims()[dim],
             src_o,
             dst_o,
@@ -300,4 +311,37 @@ impl Tensor {
 
         Ok(())
     }
+}
+
+/// The distance between the rows of a layout seen as `d1` rows (the dimensions before `dim`)
+/// of contiguous elements (the dimensions from `dim` on), if it can be seen so: the dimensions
+/// from `dim` on are contiguous and those before it evenly spaced, as in a contiguous tensor
+/// narrowed along `dim`.
+fn rows_stride(dims: &[usize], stride: &[usize], dim: usize) -> Option<usize> {
+    let mut row_len = 1;
+    for k in (dim..dims.len()).rev() {
+        if dims[k] != 1 && stride[k] != row_len {
+            return None;
+        }
+        row_len *= dims[k];
+    }
+    let mut rows_stride = None;
+    let mut next = 0;
+    for k in (0..dim).rev() {
+        if dims[k] == 1 {
+            continue;
+        }
+        match rows_stride {
+            None => {
+                if stride[k] < row_len {
+                    return None;
+                }
+                rows_stride = Some(stride[k]);
+            }
+            Some(_) if stride[k] != next => return None,
+            Some(_) => {}
+        }
+        next = stride[k] * dims[k];
+    }
+    Some(rows_stride.unwrap_or(row_len))
 }

@@ -24,6 +24,12 @@ pub struct NotACache;
 
 pub trait PastKvLenCache {
     fn get_past_kv_len(&self) -> Result<usize>;
+    /// For a decoding step over sequences of different lengths, right-aligned in one batch
+    /// cache: how many of each batch row's first positions are padding (see
+    /// `SingleCache::pad`). `None` when no row is padded.
+    fn decode_padding(&self) -> Option<Vec<usize>> {
+        None
+    }
 }
 
 impl PastKvLenCache for NotACache {
@@ -35,6 +41,12 @@ impl PastKvLenCache for NotACache {
 impl PastKvLenCache for Vec<KvCache> {
     fn get_past_kv_len(&self) -> Result<usize> {
         Ok(self.iter().map(KvCache::current_seq_len).max().unwrap_or(0))
+    }
+    fn decode_padding(&self) -> Option<Vec<usize>> {
+        self.iter().find_map(|cache| match cache {
+            KvCache::Normal { k, .. } if !k.pad.is_empty() => Some(k.pad.clone()),
+            _ => None,
+        })
     }
 }
 
@@ -60,6 +72,31 @@ impl PastKvLenCache for Vec<Option<(Tensor, Tensor)>> {
 }
 
 impl CausalMasker {
+    /// The mask of a decoding step over right-aligned sequences of different lengths: for each
+    /// batch row, its padding masked (`-inf`) among the `past_kv_len` cached positions and the
+    /// new one. Shape (batch, 1, 1, past_kv_len + 1).
+    fn decode_padding_mask(
+        &self,
+        pad: &[usize],
+        b_sz: usize,
+        past_kv_len: usize,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Tensor> {
+        if pad.len() != b_sz {
+            candle_core::bail!(
+                "decode padding for {} rows in a batch of {b_sz}",
+                pad.len()
+            );
+        }
+        let kv = past_kv_len + 1;
+        let mask: Vec<f32> = pad
+            .iter()
+            .flat_map(|&p| (0..kv).map(move |j| if j < p { f32::NEG_INFINITY } else { 0.0 }))
+            .collect();
+        Tensor::from_vec(mask, (b_sz, 1, 1, kv), device)?.to_dtype(dtype)
+    }
+
     fn make_mask(&self, tgt_len: usize, past_kv_len: usize, device: &Device) -> Result<Tensor> {
         let offset = tgt_len + past_kv_len;
         let mask: Vec<_> = (0..tgt_len)
@@ -171,9 +208,18 @@ impl CausalMasker {
         _n_attn_heads: usize,
     ) -> Result<Option<Tensor>> {
         let past_kv_len = cache.get_past_kv_len()?;
-        let (_b_sz, tgt_len) = input_ids.dims2()?;
+        let (b_sz, tgt_len) = input_ids.dims2()?;
         if tgt_len == 1 {
-            return Ok(None);
+            return match cache.decode_padding() {
+                Some(pad) => Ok(Some(self.decode_padding_mask(
+                    &pad,
+                    b_sz,
+                    past_kv_len,
+                    input_ids.device(),
+                    dtype,
+                )?)),
+                None => Ok(None),
+            };
         }
 
         // Avoid materializing large sliding-window masks when flash-attn on CUDA.
@@ -210,9 +256,18 @@ impl CausalMasker {
         dtype: DType,
     ) -> Result<Option<Tensor>> {
         let past_kv_len = cache.get_past_kv_len()?;
-        let (_b_sz, tgt_len) = input_ids.dims2()?;
+        let (b_sz, tgt_len) = input_ids.dims2()?;
         if tgt_len == 1 {
-            return Ok(None);
+            return match cache.decode_padding() {
+                Some(pad) => Ok(Some(self.decode_padding_mask(
+                    &pad,
+                    b_sz,
+                    past_kv_len,
+                    input_ids.device(),
+                    dtype,
+                )?)),
+                None => Ok(None),
+            };
         }
 
         let mut causal_mask = self

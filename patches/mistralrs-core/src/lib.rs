@@ -135,7 +135,7 @@ pub use sampler::{
     CustomLogitsProcessor, DrySamplingParams, ModelGenerationDefaults, SamplingParams, StopTokens,
     TopLogprob,
 };
-pub use scheduler::{DefaultSchedulerMethod, SchedulerConfig};
+pub use scheduler::{DefaultSchedulerMethod, ProbeStep, SchedulerConfig, SchedulerProbe};
 pub use search::{SearchCallback, SearchFunctionParameters, SearchResult};
 use serde::Serialize;
 pub use speech_models::{utils as speech_utils, SpeechGenerationConfig, SpeechLoaderType};

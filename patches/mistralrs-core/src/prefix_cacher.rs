@@ -1,10 +1,12 @@
-use candle_core::{Device, Result};
+use candle_core::{Device, Result, Tensor};
 use indexmap::IndexMap;
 use itertools::Itertools;
 use tracing::info;
 
 use crate::{
-    kv_cache::RecurrentStateSnapshot, paged_attention::block_hash::BlockHash, pipeline::KvCache,
+    kv_cache::{RecurrentStateSnapshot, RotatingCache, SingleCache},
+    paged_attention::block_hash::BlockHash,
+    pipeline::KvCache,
     sequence::Sequence,
 };
 
@@ -31,6 +33,8 @@ impl From<Vec<u32>> for Tokens {
 #[derive(Clone)]
 struct CacheElement {
     cache: Vec<Option<KvCache>>,
+    /// Bytes of KV data the entry holds (its own buffers, see `owned_cache`).
+    bytes: usize,
     /// Recurrent state snapshots for hybrid models (one per recurrent layer)
     recurrent_snapshots: Option<Vec<RecurrentStateSnapshot>>,
     audio_hashes: Option<Vec<u64>>,
@@ -39,6 +43,14 @@ struct CacheElement {
 }
 
 impl CacheElement {
+    /// Without recurrent state or media: its positions are tokens alone.
+    fn plain(&self) -> bool {
+        self.recurrent_snapshots.is_none()
+            && self.image_hashes.is_none()
+            && self.audio_hashes.is_none()
+            && self.video_hashes.is_none()
+    }
+
     fn can_rewind_to(&self, len: usize) -> bool {
         self.cache
             .iter()
@@ -47,8 +59,87 @@ impl CacheElement {
     }
 }
 
+/// Bytes of KV data the prefix cache keeps on the CPU by default; the least recently used
+/// entries go first past it. `MISTRALRS_PREFIX_CACHE_MB` sets another bound.
+pub const DEFAULT_CPU_PREFIX_CACHE_BYTES: usize = 512 << 20;
+
+fn cpu_budget() -> usize {
+    std::env::var("MISTRALRS_PREFIX_CACHE_MB")
+        .ok()
+        .and_then(|mb| mb.trim().parse::<usize>().ok())
+        .map_or(DEFAULT_CPU_PREFIX_CACHE_BYTES, |mb| mb << 20)
+}
+
+/// A copy of a sequence's KV cache that owns its data: each layer's current positions only,
+/// in buffers of their own. A sequence's cache is a view into the batch buffer it was last
+/// decoded in; an entry holding such views kept every sequence's buffer of that batch alive,
+/// at its full capacity.
+fn owned_cache(cache: &[Option<KvCache>]) -> Result<(Vec<Option<KvCache>>, usize)> {
+    fn own(data: &Tensor, dim: usize, start: usize, len: usize) -> Result<Tensor> {
+        let mut shape = data.dims().to_vec();
+        shape[dim] = len;
+        let owned = Tensor::zeros(shape, data.dtype(), data.device())?;
+        owned.slice_set(&data.narrow(dim, start, len)?, dim, 0)?;
+        Ok(owned)
+    }
+    let mut bytes = 0;
+    let mut owned = Vec::with_capacity(cache.len());
+    for layer in cache {
+        owned.push(match layer {
+            Some(KvCache::Normal { k, v }) => {
+                let mut copy = |c: &SingleCache| -> Result<SingleCache> {
+                    // The sequence's positions, without the padding of the batch it was
+                    // decoded in (see `SingleCache::pad`).
+                    let start = c.pad_of(0);
+                    let len = c.current_seq_len - start;
+                    let all_data = match &c.all_data {
+                        Some(d) => {
+                            let d = own(d, c.dim, start, len)?;
+                            bytes += d.elem_count() * d.dtype().size_in_bytes();
+                            Some(d)
+                        }
+                        None => None,
+                    };
+                    Ok(SingleCache {
+                        all_data,
+                        dim: c.dim,
+                        current_seq_len: len,
+                        max_seq_len: c.max_seq_len,
+                        capacity_seq_len: len,
+                        pad: Vec::new(),
+                    })
+                };
+                let k = copy(k)?;
+                let v = copy(v)?;
+                Some(KvCache::Normal { k, v })
+            }
+            Some(KvCache::Rotating { k, v }) => {
+                let mut copy = |c: &RotatingCache| -> Result<RotatingCache> {
+                    let all_data = match &c.all_data {
+                        Some(d) => {
+                            let d = own(d, c.dim, 0, d.dims()[c.dim])?;
+                            bytes += d.elem_count() * d.dtype().size_in_bytes();
+                            Some(d)
+                        }
+                        None => None,
+                    };
+                    Ok(RotatingCache { all_data, ..c.clone() })
+                };
+                let k = copy(k)?;
+                let v = copy(v)?;
+                Some(KvCache::Rotating { k, v })
+            }
+            other => other.clone(),
+        });
+    }
+    Ok((owned, bytes))
+}
+
 pub struct PrefixCacheManagerV2 {
     caches: IndexMap<Tokens, CacheElement>,
+    /// Bytes of the entries that live on the CPU, and the bound on them.
+    cpu_bytes: usize,
+    cpu_budget: usize,
     paged_recurrent_caches: IndexMap<Vec<BlockHash>, Vec<RecurrentStateSnapshot>>,
     n_on_device: usize,
     no_prefix_cache: bool,
@@ -75,6 +166,8 @@ impl PrefixCacheManagerV2 {
         }
         PrefixCacheManagerV2 {
             caches: IndexMap::new(),
+            cpu_bytes: 0,
+            cpu_budget: cpu_budget(),
             paged_recurrent_caches: IndexMap::new(),
             n_on_device,
             no_prefix_cache,
@@ -100,18 +193,82 @@ impl PrefixCacheManagerV2 {
         // For paged attention, prefix caching is handled by the KVCacheManager.
         // PrefixCacheManagerV2 only handles non-paged attention caching.
         if !self.has_paged_attention {
-            let cache = seq.normal_cache().to_vec();
-
-            self.caches.insert(
-                seq.get_toks().to_vec().into(),
-                CacheElement {
-                    cache,
-                    recurrent_snapshots,
-                    image_hashes: seq.image_hashes().map(|x| x.to_vec()),
-                    audio_hashes: seq.audio_hashes().map(|x| x.to_vec()),
-                    video_hashes: seq.video_hashes().map(|x| x.to_vec()),
-                },
-            );
+            let on_cpu = seq
+                .normal_cache()
+                .iter()
+                .flatten()
+                .find_map(|layer| match layer {
+                    KvCache::Normal { k, .. } => k.all_data().map(|d| d.device().is_cpu()),
+                    KvCache::Rotating { k, .. } => k.all_data().map(|d| d.device().is_cpu()),
+                    KvCache::Shared { .. } => None,
+                })
+                .unwrap_or(false);
+            // On the CPU the entry owns a copy of the current positions (see `owned_cache`)
+            // and counts against the byte bound; elsewhere it keeps the sequence's cache as it
+            // is and the number of entries is bounded (`evict_caches`).
+            let (cache, bytes) = if on_cpu {
+                match owned_cache(seq.normal_cache()) {
+                    Ok(owned) => owned,
+                    Err(e) => {
+                        tracing::warn!("prefix cache: could not copy a sequence's cache: {e}");
+                        return;
+                    }
+                }
+            } else {
+                (seq.normal_cache().to_vec(), 0)
+            };
+            if bytes > self.cpu_budget {
+                return;
+            }
+            let element = CacheElement {
+                cache,
+                bytes,
+                recurrent_snapshots,
+                image_hashes: seq.image_hashes().map(|x| x.to_vec()),
+                audio_hashes: seq.audio_hashes().map(|x| x.to_vec()),
+                video_hashes: seq.video_hashes().map(|x| x.to_vec()),
+            };
+            // The tokens whose positions the cache holds: a finished sequence's last token was
+            // sampled but never run through the model, and a key with it promised a next turn
+            // that repeats it a position nobody wrote.
+            let held = element
+                .cache
+                .iter()
+                .flatten()
+                .find_map(|layer| match layer {
+                    KvCache::Normal { k, .. } => Some(k.current_seq_len - k.pad_of(0)),
+                    KvCache::Rotating { k, .. } => Some(k.current_seq_len),
+                    KvCache::Shared { .. } => None,
+                })
+                .unwrap_or(0);
+            let toks = seq.get_toks();
+            let toks: Tokens = toks[..held.min(toks.len())].to_vec().into();
+            if toks.0.is_empty() {
+                return;
+            }
+            // A plain entry whose tokens the new entry's begin with serves no prompt the new
+            // one does not serve as well (the longest shared prefix is at least as long): drop
+            // it. A conversation that goes on leaves one entry, not one per turn.
+            if element.plain() {
+                let before = self.caches.len();
+                let mut freed = 0;
+                self.caches.retain(|t, e| {
+                    let redundant =
+                        e.plain() && t.0.len() <= toks.0.len() && toks.0.starts_with(&t.0);
+                    if redundant {
+                        freed += e.bytes;
+                    }
+                    !redundant
+                });
+                if self.caches.len() != before {
+                    self.cpu_bytes -= freed;
+                }
+            }
+            self.cpu_bytes += element.bytes;
+            if let Some(old) = self.caches.shift_remove(&toks) {
+                self.cpu_bytes -= old.bytes;
+            }
+            self.caches.insert(toks, element);
         }
     }
 
@@ -177,6 +334,16 @@ impl PrefixCacheManagerV2 {
 
         self.caches.retain(|_tokens, cache| !cache.cache.is_empty());
 
+        // On the CPU, where the count above never applies, the least recently used entries go
+        // until the rest fit in the byte bound.
+        while self.cpu_bytes > self.cpu_budget {
+            let Some((_, oldest)) = self.caches.shift_remove_index(0) else {
+                break;
+            };
+            self.cpu_bytes -= oldest.bytes;
+            n_evicted += 1;
+        }
+
         Ok(n_evicted)
     }
 
@@ -184,6 +351,7 @@ impl PrefixCacheManagerV2 {
     pub fn evict_all_caches(&mut self) -> Result<usize> {
         let len = self.caches.len();
         self.caches.clear();
+        self.cpu_bytes = 0;
         self.paged_recurrent_caches.clear();
         Ok(len)
     }
@@ -251,7 +419,8 @@ impl PrefixCacheManagerV2 {
         let toks = Tokens(toks.to_vec());
 
         let mut best_match: Option<(usize, &CacheElement, usize, usize, usize)> = None;
-        for (k, v) in &self.caches {
+        let mut best_index = 0;
+        for (index, (k, v)) in self.caches.iter().enumerate() {
             let mut match_len = toks.shared_prefix_len(k);
             // A prompt cached whole (the same prompt again) still needs its last token run to
             // get the logits of the next one: reuse all but that token. Upstream took the whole
@@ -340,6 +509,7 @@ impl PrefixCacheManagerV2 {
                 .as_ref()
                 .is_none_or(|(len, _, _, _, _)| match_len > *len)
             {
+                best_index = index;
                 best_match = Some((
                     match_len,
                     v,
@@ -388,6 +558,10 @@ impl PrefixCacheManagerV2 {
             for layer in cache.cache.iter_mut().flatten() {
                 layer.set_len(match_len)?;
             }
+            // The entry used is now the most recently used (the byte bound evicts from the
+            // other end).
+            let last = self.caches.len() - 1;
+            self.caches.move_index(best_index, last);
             return Ok(Some(MatchingCache::Normal {
                 normal: cache.cache,
                 recurrent_snapshots: cache.recurrent_snapshots,
@@ -442,6 +616,7 @@ mod tests {
         prefix_cacher.caches.insert(
             vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10].into(),
             CacheElement {
+                bytes: 0,
                 cache: vec![Some(make_rotating_kv_cache(10, 4)?)],
                 recurrent_snapshots: None,
                 audio_hashes: None,
@@ -452,6 +627,7 @@ mod tests {
         prefix_cacher.caches.insert(
             vec![1, 2, 3, 4, 5, 9].into(),
             CacheElement {
+                bytes: 0,
                 cache: vec![Some(make_normal_kv_cache(6)?)],
                 recurrent_snapshots: None,
                 audio_hashes: None,
@@ -484,6 +660,7 @@ mod tests {
         prefix_cacher.caches.insert(
             vec![1, 2, 3, 4, 5, 6].into(),
             CacheElement {
+                bytes: 0,
                 cache: vec![Some(make_normal_kv_cache(6)?)],
                 recurrent_snapshots: None,
                 audio_hashes: None,
@@ -511,6 +688,7 @@ mod tests {
         prefix_cacher.caches.insert(
             vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10].into(),
             CacheElement {
+                bytes: 0,
                 cache: vec![Some(make_rotating_kv_cache(10, 4)?)],
                 recurrent_snapshots: None,
                 audio_hashes: None,

@@ -143,22 +143,27 @@ async fn run_settings_turn_comparisons_off_and_run_prompts_together() {
     let dir = tempfile::tempdir().unwrap();
     let (mut app, mut rx) = app_in(dir.path());
     app.handle_event(AppEvent::ModelReady(Ok(scripted_models(None))));
-    // Comparisons off, two at once (+ twice, - once from 1: 2; the floor is 1).
+    // Comparisons off, one more at once than the default (+ twice, - once; the floor is 1).
+    let start = crate::pipeline::runner::DEFAULT_CONCURRENCY;
     press(
         &mut app,
         &[key('2'), key('f'), key('+'), key('+'), key('-')],
     );
     let settings = app.views.prompts.run_settings;
     assert!(!settings.compare);
-    assert_eq!(settings.concurrency, 2);
+    assert_eq!(settings.concurrency, start + 1);
     let screen = render(&mut app, 120, 30);
     assert!(
-        screen.contains("next run: 2 at once · comparisons off"),
+        screen.contains(&format!(
+            "next run: {} at once · comparisons off",
+            start + 1
+        )),
         "{screen}"
     );
     press(&mut app, &[key('R')]);
     assert!(
-        app.notice().contains("2 at once, comparisons off"),
+        app.notice()
+            .contains(&format!("{} at once, comparisons off", start + 1)),
         "{}",
         app.notice()
     );
@@ -172,7 +177,7 @@ async fn run_settings_turn_comparisons_off_and_run_prompts_together() {
         .records()
         .iter()
         .all(|r| r.comparison.is_none()));
-    for _ in 0..5 {
+    for _ in 0..start + 5 {
         press(&mut app, &[key('-')]);
     }
     assert_eq!(app.views.prompts.run_settings.concurrency, 1);

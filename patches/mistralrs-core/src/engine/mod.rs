@@ -219,6 +219,10 @@ impl Engine {
         // Configure prefix caching on the scheduler based on the global no_prefix_cache flag
         // This ensures PagedAttention prefix caching respects the same setting
         get_mut_arcmutex!(scheduler).set_prefix_caching_enabled(!no_prefix_cache);
+        // Decoding sequences of different lengths share a step where the model masks their
+        // padding; elsewhere a step takes sequences of one length.
+        let ragged = !no_kv_cache && get_mut_arcmutex!(pipeline).supports_ragged_decoding();
+        get_mut_arcmutex!(scheduler).set_ragged_decoding(ragged);
 
         let has_paged_attention = get_mut_arcmutex!(scheduler).kv_cache_manager().is_some();
 

@@ -258,6 +258,61 @@ impl NormalCache {
     }
 }
 
+/// Refuses, as an error for these sequences, a batch whose KV caches the gather would combine
+/// wrongly. A decoding sequence's cache must hold every token but its last, a prompt's the
+/// tokens before its prefix-cache offset: a cache grown past its sequence would otherwise be
+/// decoded as if it were right, and keep growing. And the caches must have one length unless
+/// `ragged` (decoding steps of a model whose attention masks the padding of sequences of
+/// different lengths, `Pipeline::supports_ragged_decoding`, with normal caches only): the
+/// gathered cache has one length for the whole batch.
+pub fn check_batch(seqs: &mut [&mut Sequence], is_prompt: bool, ragged: bool) -> Result<()> {
+    let ragged = ragged && !is_prompt;
+    let mut first: Option<(usize, usize)> = None;
+    for seq in seqs.iter_mut() {
+        let id = *seq.id();
+        let expected = if is_prompt {
+            seq.token_offset()
+        } else {
+            seq.get_toks().len().saturating_sub(1)
+        };
+        let multimodal = seq.has_images() || seq.has_audios() || seq.has_videos();
+        let len = seq.normal_cache().iter().flatten().find_map(|cache| match cache {
+            KvCache::Normal { k, .. } => Some((k.current_seq_len - k.pad_of(0), true)),
+            KvCache::Rotating { k, .. } => Some((k.current_seq_len, false)),
+            KvCache::Shared { .. } => None,
+        });
+        let Some((len, normal)) = len else {
+            continue;
+        };
+        if !multimodal && len != expected {
+            candle_core::bail!(
+                "kv-cache: sequence {id} holds {len} positions where its {} tokens need {expected}",
+                if is_prompt { "prompt's cached" } else { "decoding" }
+            );
+        }
+        match first {
+            None => first = Some((id, len)),
+            Some((first_id, first_len)) if first_len != len && !(ragged && normal) => {
+                candle_core::bail!(
+                    "kv-cache: sequences {first_id} and {id} hold {first_len} and {len} \
+                     positions; one batch needs one length"
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The padding of a sequence's row `row` of a batch cache, as that sequence's own (one-row)
+/// padding.
+fn row_pad(batch: &SingleCache, row: usize) -> Vec<usize> {
+    match batch.pad_of(row) {
+        0 => Vec::new(),
+        pad => vec![pad],
+    }
+}
+
 pub struct NormalCacheManager;
 
 impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCacheManager {
@@ -269,12 +324,14 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
     ) {
         let mut new_k_cache = Vec::new();
         let mut new_v_cache = Vec::new();
+        // Per layer: the batch's length and its rows' padding (normal caches).
+        let mut batch_lens: Vec<Option<(usize, Vec<usize>)>> = Vec::new();
 
         for layer in 0..pipeline.get_metadata().num_hidden_layers {
             // Preallocate combined k and v caches across all sequences, avoiding Tensor::cat copies
             let batch_len = seqs.len();
             // Use the first sequence as template
-            let (dim, first_k, first_v) = {
+            let (dim, max_seq_len, first_k, first_v) = {
                 let src_cache = if modify_draft_cache {
                     seqs[0].normal_draft_cache()
                 } else {
@@ -283,27 +340,31 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                 let Some(cache) = src_cache.get(layer).unwrap().as_ref() else {
                     new_k_cache.push(None);
                     new_v_cache.push(None);
+                    batch_lens.push(None);
                     continue;
                 };
                 match cache {
                     KvCache::Normal { k, v } => (
                         k.dim,
+                        Some(k.max_seq_len),
                         k.all_data.clone().unwrap(),
                         v.all_data.clone().unwrap(),
                     ),
                     KvCache::Rotating { k, v } => (
                         k.dim,
+                        None,
                         k.all_data.clone().unwrap(),
                         v.all_data.clone().unwrap(),
                     ),
                     KvCache::Shared { .. } => {
                         new_k_cache.push(None);
                         new_v_cache.push(None);
+                        batch_lens.push(None);
                         continue;
                     }
                 }
             };
-            // Each sequence's cache (the clones share its storage)
+            // Each sequence's cache (the clones share its storage) and its length.
             let mut srcs = Vec::with_capacity(batch_len);
             for (i, seq) in seqs.iter_mut().enumerate() {
                 let src_cache = if modify_draft_cache {
@@ -314,38 +375,75 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                 let Some(cache) = src_cache.get(layer).unwrap().as_ref() else {
                     continue;
                 };
-                let (src_k, src_v) = match cache {
-                    KvCache::Normal { k, v } => {
-                        (k.all_data.clone().unwrap(), v.all_data.clone().unwrap())
-                    }
+                // A normal cache's tokens: `start..current_seq_len` of its buffer (after a
+                // batch of sequences of different lengths, `start` is its row's padding).
+                let (src_k, src_v, len) = match cache {
+                    KvCache::Normal { k, v } => (
+                        k.all_data.clone().unwrap(),
+                        v.all_data.clone().unwrap(),
+                        Some((k.pad_of(0), k.current_seq_len - k.pad_of(0))),
+                    ),
                     KvCache::Rotating { k, v } => {
-                        (k.all_data.clone().unwrap(), v.all_data.clone().unwrap())
+                        (k.all_data.clone().unwrap(), v.all_data.clone().unwrap(), None)
                     }
                     KvCache::Shared { .. } => continue,
                 };
-                srcs.push((i, src_k, src_v));
+                srcs.push((i, src_k, src_v, len));
             }
-            // Sequences of one length can hold caches of different capacities: a prefix-cache
-            // hit keeps the capacity of the entry it came from (1024 positions after a
-            // conversation of more than 512 tokens, however little of it is reused). The batch
-            // takes the largest; a smaller cache fills the start of its rows, and the rest,
-            // past every sequence's length, is never read.
             let mut dims_k = first_k.dims().to_vec();
             let mut dims_v = first_v.dims().to_vec();
             dims_k[0] *= batch_len;
             dims_v[0] *= batch_len;
-            dims_k[dim] = srcs.iter().map(|(_, k, _)| k.dims()[dim]).max().unwrap();
-            dims_v[dim] = srcs.iter().map(|(_, _, v)| v.dims()[dim]).max().unwrap();
+            // A normal cache's tokens are copied, and only they, into a buffer sized from the
+            // length (room for the next block of `CACHE_GROW_SIZE` past it), not from the
+            // buffers: a prefix-cache hit keeps the capacity of the entry it came from (1024
+            // positions after a conversation of more than 512 tokens, however little of it is
+            // reused), and copying whole buffers copied up to a block of unused positions per
+            // sequence at every change of the batch. Sequences of different lengths (decoded
+            // together where the pipeline supports it, `check_batch`) are right-aligned: each
+            // ends at the batch's length, the longest's, and its row's first positions are
+            // padding that the attention masks (`SingleCache::pad`), so that one append adds
+            // every sequence's next position. A rotating cache is copied whole, at the largest
+            // capacity of the batch.
+            let longest = srcs.iter().filter_map(|(_, _, _, len)| *len).map(|(_, n)| n).max();
+            let capacity = match longest {
+                Some(len) => {
+                    let grown =
+                        (len / NormalCache::CACHE_GROW_SIZE + 1) * NormalCache::CACHE_GROW_SIZE;
+                    grown.min(max_seq_len.unwrap_or(grown)).max(len)
+                }
+                None => srcs.iter().map(|(_, k, _, _)| k.dims()[dim]).max().unwrap(),
+            };
+            dims_k[dim] = capacity;
+            dims_v[dim] = capacity;
             let batch_k = Tensor::zeros(dims_k, first_k.dtype(), first_k.device()).unwrap();
             let batch_v = Tensor::zeros(dims_v, first_v.dtype(), first_v.device()).unwrap();
-            for (i, src_k, src_v) in srcs {
-                let offset = i * first_k.dims()[0];
-                let rows = first_k.dims()[0];
+            let rows = first_k.dims()[0];
+            let mut pad = vec![0; batch_len * rows];
+            for (i, src_k, src_v, len) in srcs {
+                let (src_k, src_v, at) = match (len, longest) {
+                    (Some((start, len)), Some(longest)) => {
+                        for p in &mut pad[i * rows..(i + 1) * rows] {
+                            *p = longest - len;
+                        }
+                        (
+                            src_k.narrow(dim, start, len).unwrap(),
+                            src_v.narrow(dim, start, len).unwrap(),
+                            longest - len,
+                        )
+                    }
+                    _ => (src_k, src_v, 0),
+                };
+                let offset = i * rows;
                 let into_k = batch_k.narrow(0, offset, rows).unwrap();
-                into_k.slice_set(&src_k, dim, 0).unwrap();
+                into_k.slice_set(&src_k, dim, at).unwrap();
                 let into_v = batch_v.narrow(0, offset, rows).unwrap();
-                into_v.slice_set(&src_v, dim, 0).unwrap();
+                into_v.slice_set(&src_v, dim, at).unwrap();
             }
+            if pad.iter().all(|&p| p == 0) {
+                pad.clear();
+            }
+            batch_lens.push(longest.map(|len| (len, pad)));
             new_k_cache.push(Some(batch_k));
             new_v_cache.push(Some(batch_v));
         }
@@ -369,7 +467,9 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
             match cache_ref {
                 KvCache::Normal { k: old_k, .. } => {
                     let template_cache_dim = old_k.dim;
-                    let template_cache_csl = old_k.current_seq_len;
+                    let (template_cache_csl, batch_pad) = batch_lens[layer_idx]
+                        .clone()
+                        .unwrap_or((old_k.current_seq_len, Vec::new()));
                     let template_cache_msl = old_k.max_seq_len;
                     // The largest capacity of the batch (see above)
                     let template_cache_capsl = k_cache
@@ -383,6 +483,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                             current_seq_len: template_cache_csl,
                             max_seq_len: template_cache_msl,
                             capacity_seq_len: template_cache_capsl,
+                            pad: batch_pad.clone(),
                         },
                         v: SingleCache {
                             all_data: v_cache.map(|x| x.contiguous().unwrap()),
@@ -390,6 +491,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                             current_seq_len: template_cache_csl,
                             max_seq_len: template_cache_msl,
                             capacity_seq_len: template_cache_capsl,
+                            pad: batch_pad.clone(),
                         },
                     });
                 }
@@ -456,6 +558,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                 KvCache::Shared { .. } => unreachable!(),
             };
 
+            let rows = k_cache.dims()[0] / seqs.len();
             let k_caches = k_cache.chunk(seqs.len(), 0).unwrap();
             debug_assert_eq!(k_caches.len(), seqs.len());
             let v_caches = v_cache.chunk(seqs.len(), 0).unwrap();
@@ -483,6 +586,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                                 current_seq_len: cache_k.current_seq_len,
                                 max_seq_len: cache_k.max_seq_len,
                                 capacity_seq_len: cache_k.capacity_seq_len,
+                                pad: row_pad(cache_k, seq_i * rows),
                             },
                             v: SingleCache {
                                 all_data: Some(v),
@@ -490,6 +594,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                                 current_seq_len: cache_v.current_seq_len,
                                 max_seq_len: cache_v.max_seq_len,
                                 capacity_seq_len: cache_v.capacity_seq_len,
+                                pad: row_pad(cache_v, seq_i * rows),
                             },
                         });
                     }
@@ -634,6 +739,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                             current_seq_len: 0,
                             max_seq_len: template_cache_msl,
                             capacity_seq_len: k_cache.dims()[template_cache_dim],
+                            pad: Vec::new(),
                         },
                         v: SingleCache {
                             all_data: Some(v_cache.zeros_like().unwrap()),
@@ -641,6 +747,7 @@ impl<T: CacheManagerMixin + MetadataMixin + ?Sized> CacheManager<T> for NormalCa
                             current_seq_len: 0,
                             max_seq_len: template_cache_msl,
                             capacity_seq_len: k_cache.dims()[template_cache_dim],
+                            pad: Vec::new(),
                         },
                     };
                     *layer = cache;

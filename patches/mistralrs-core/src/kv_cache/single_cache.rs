@@ -13,6 +13,10 @@ pub struct SingleCache {
     pub current_seq_len: usize,
     pub capacity_seq_len: usize,
     pub max_seq_len: usize,
+    /// Sequences of different lengths decoded in one batch are right-aligned, each ending at
+    /// `current_seq_len`: positions `0..pad[row]` of batch row `row` hold no token (the
+    /// attention masks them). Empty when no row is padded.
+    pub pad: Vec<usize>,
 }
 
 impl SingleCache {
@@ -23,7 +27,13 @@ impl SingleCache {
             current_seq_len: 0,
             max_seq_len,
             capacity_seq_len,
+            pad: Vec::new(),
         }
+    }
+
+    /// The padding of batch row `row` (see `pad`).
+    pub fn pad_of(&self, row: usize) -> usize {
+        self.pad.get(row).copied().unwrap_or(0)
     }
 
     pub fn dim(&self) -> usize {
@@ -53,6 +63,7 @@ impl SingleCache {
     pub fn reset(&mut self) {
         self.current_seq_len = 0;
         self.all_data = None;
+        self.pad.clear();
     }
 
     pub fn try_set_len(&self, len: usize) -> candle_core::Result<()> {

@@ -741,6 +741,14 @@ impl MetadataMixin for GGUFPipeline {
 
 #[async_trait::async_trait]
 impl Pipeline for GGUFPipeline {
+    /// GGUF llama models (llama, mistral, SmolLM...) on the CPU without paged attention: their
+    /// layers build the decoding step's mask from the normal cache and pass it to `Sdpa`.
+    fn supports_ragged_decoding(&self) -> bool {
+        matches!(self.model, Model::Llama(_))
+            && self.metadata.cache_engine.is_none()
+            && self.device().is_cpu()
+    }
+
     fn forward_inputs(
         &mut self,
         inputs: Box<dyn Any>,

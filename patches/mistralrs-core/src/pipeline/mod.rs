@@ -444,6 +444,15 @@ pub trait Pipeline:
         return_raw_logits: bool,
     ) -> Result<ForwardInputsResult, candle_core::Error>;
 
+    /// Whether sequences of different lengths can be decoded in one step: their KV caches
+    /// gathered right-aligned into one batch cache (`SingleCache::pad`), the padding masked by
+    /// the decoding step's attention mask (`CausalMasker::make_causal_mask_matrix`), each
+    /// sequence rotated at its own position. Only where the model is known to pass that mask
+    /// to its attention for a decoding step.
+    fn supports_ragged_decoding(&self) -> bool {
+        false
+    }
+
     /// Returns the total of model execution time.
     #[allow(clippy::too_many_arguments)]
     async fn step(
@@ -487,7 +496,16 @@ pub trait Pipeline:
                     } = inputs.map_err(candle_core::Error::msg)?;
                     if i == 0 {
                         match pre_op {
-                            CacheInstruction::In => self.clone_in_cache(input_seqs),
+                            CacheInstruction::In => {
+                                if matches!(self.cache(), EitherCache::Normal(_)) {
+                                    crate::kv_cache::check_batch(
+                                        input_seqs,
+                                        is_prompt,
+                                        self.supports_ragged_decoding(),
+                                    )?;
+                                }
+                                self.clone_in_cache(input_seqs)
+                            }
                             CacheInstruction::Nothing => (),
                             CacheInstruction::Reset {
                                 load_preallocated_cache,

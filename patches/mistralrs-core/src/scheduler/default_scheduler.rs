@@ -92,14 +92,68 @@ fn bucket_key(seq: &Sequence) -> BucketKey {
     )
 }
 
-struct FixedBucketingManager;
+struct FixedBucketingManager {
+    /// Decoding sequences of any lengths run together (`Scheduler::set_ragged_decoding`).
+    ragged: bool,
+}
 
 impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
     /// Move the sequences into buckets, and run the ones with the shortest lengths.
     /// The others are moved to the waiting list (retaining high priority due to start time),
     /// without a state modification.
+    ///
+    /// With ragged decoding, every decoding sequence runs at each step whatever its length
+    /// (apart from those that return raw logits, which a step serves alone), and beside them
+    /// the prompts of one bucket: a prompt's tokens are processed together only with prompts
+    /// of the same length and offset.
     fn bucket_and_waitlist_seqs_waiting(
         &mut self,
+        running: Vec<Sequence>,
+        mut waiting: Backer,
+        discrete: bool,
+    ) -> BucketedSeqs<Backer> {
+        if !self.ragged {
+            return Self::one_bucket(running, waiting, discrete);
+        }
+        let (decoding, prompts): (Vec<_>, Vec<_>) =
+            running.into_iter().partition(|seq| seq.is_completion());
+        let (raw, plain): (Vec<_>, Vec<_>) =
+            decoding.into_iter().partition(|seq| seq.return_raw_logits);
+        let starving = |seqs: &[Sequence]| {
+            seqs.iter()
+                .any(|s| s.scheduling_urgency() >= MAX_PASSES_WAITING)
+        };
+        let (decode, parked) = if raw.is_empty()
+            || (plain.len() >= raw.len() && !starving(&raw))
+            || starving(&plain)
+        {
+            (plain, raw)
+        } else {
+            (raw, plain)
+        };
+        for seq in parked {
+            waiting.add(seq.add_urgency());
+        }
+        let BucketedSeqs {
+            running: prompts,
+            waiting,
+        } = if prompts.is_empty() {
+            BucketedSeqs {
+                running: Vec::new(),
+                waiting,
+            }
+        } else {
+            Self::one_bucket(prompts, waiting, discrete)
+        };
+        let mut running: Vec<Sequence> = decode.into_iter().map(|s| s.reset_urgency()).collect();
+        running.extend(prompts);
+        BucketedSeqs { running, waiting }
+    }
+}
+
+impl FixedBucketingManager {
+    /// The sequences of the shortest bucket (or of a starving one) run, the others wait.
+    fn one_bucket<Backer: FcfsBacker>(
         running: Vec<Sequence>,
         mut waiting: Backer,
         discrete: bool,
@@ -186,7 +240,7 @@ pub struct DefaultScheduler<Backer: FcfsBacker> {
 impl<Backer: FcfsBacker> DefaultScheduler<Backer> {
     pub fn new(method: DefaultSchedulerMethod) -> Self {
         let bucketing_manager: Box<dyn BucketingManager<_>> = match method {
-            DefaultSchedulerMethod::Fixed(_) => Box::new(FixedBucketingManager),
+            DefaultSchedulerMethod::Fixed(_) => Box::new(FixedBucketingManager { ragged: false }),
         };
         Self {
             running: Vec::new(),
@@ -229,8 +283,15 @@ impl<Backer: FcfsBacker> DefaultScheduler<Backer> {
                 };
             }
             (_, 0) => {
+                // The waiting list holds new requests, and also decoding sequences the
+                // bucketing parked while a shorter bucket ran. Only the new ones become
+                // prompts: a parked sequence's KV cache already holds its tokens, and running
+                // them again as a prompt appended them to it once more (from a prefix-cache
+                // hit, where the cache is kept) or prefilled the whole conversation again.
                 for seq in waiting.into_iter() {
-                    seq.set_state(SequenceState::RunningPrompt);
+                    if !seq.is_completion() {
+                        seq.set_state(SequenceState::RunningPrompt);
+                    }
                     self.running.push(seq);
                 }
                 self.waiting = Backer::new();
@@ -238,9 +299,11 @@ impl<Backer: FcfsBacker> DefaultScheduler<Backer> {
                 self.running = self.bucket_and_waitlist_seqs(running);
                 logger.set_num_running(self.running.len());
                 logger.set_num_waiting(self.waiting.len());
+                let (completion, prompt): (Vec<_>, Vec<_>) =
+                    self.running.iter_mut().partition(|seq| seq.is_completion());
                 return DefaultSchedulerOutput {
-                    prompt: self.running.iter_mut().collect::<Vec<_>>().into(),
-                    completion: vec![].into(),
+                    prompt: prompt.into(),
+                    completion: completion.into(),
                 };
             }
             (0, _) => {
@@ -306,6 +369,13 @@ impl<Backer: FcfsBacker> DefaultScheduler<Backer> {
         }
     }
 
+    /// Decoding sequences of any lengths run together (see `Scheduler::set_ragged_decoding`).
+    pub fn set_ragged_decoding(&mut self, enabled: bool) {
+        self.bucketing_manager = match self.method {
+            DefaultSchedulerMethod::Fixed(_) => Box::new(FixedBucketingManager { ragged: enabled }),
+        };
+    }
+
     fn sequence_fits(&self, running: &[Sequence], _seq: &Sequence) -> bool {
         match &self.method {
             DefaultSchedulerMethod::Fixed(n) => (running.len() + 1) <= (*n).into(),
@@ -352,5 +422,176 @@ impl Scheduler for DefaultScheduler<VecDeque<Sequence>> {
     }
     fn set_prefix_caching_enabled(&mut self, _enabled: bool) {
         // DefaultScheduler doesn't use PagedAttention prefix caching
+    }
+    fn set_ragged_decoding(&mut self, enabled: bool) {
+        DefaultScheduler::set_ragged_decoding(self, enabled);
+    }
+}
+
+/// The default scheduler driven without a model, for tests outside this crate: sequences of
+/// given lengths are added as the engine adds requests, and each [`SchedulerProbe::step`]
+/// schedules once and does to the scheduled sequences what a forward pass does (a prompt
+/// becomes a decoding sequence, every scheduled sequence gets one token). Only for tests.
+pub struct SchedulerProbe {
+    scheduler: DefaultScheduler<VecDeque<Sequence>>,
+    logger: IntervalLogger,
+    next_id: usize,
+    receivers: Vec<tokio::sync::mpsc::Receiver<crate::Response>>,
+}
+
+/// What one [`SchedulerProbe::step`] ran, by the ids [`SchedulerProbe::add_request`] gave.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProbeStep {
+    /// Sequences run as prompts (their tokens from the prompt offset through the model).
+    pub prompt: Vec<usize>,
+    /// Sequences run as one decoding step (their last token through the model).
+    pub completion: Vec<usize>,
+}
+
+impl SchedulerProbe {
+    /// The same with ragged decoding on (see `Scheduler::set_ragged_decoding`).
+    pub fn with_ragged_decoding(max_running: usize) -> Self {
+        let mut probe = Self::new(max_running);
+        probe.scheduler.set_ragged_decoding(true);
+        probe
+    }
+
+    /// A scheduler that runs at most `max_running` sequences at once.
+    pub fn new(max_running: usize) -> Self {
+        let method = DefaultSchedulerMethod::Fixed(NonZeroUsize::new(max_running.max(1)).unwrap());
+        Self {
+            scheduler: DefaultScheduler::new(method),
+            logger: IntervalLogger::new(std::time::Duration::from_secs(3600), None),
+            next_id: 0,
+            receivers: Vec::new(),
+        }
+    }
+
+    fn sequence(&mut self, prompt_tokens: usize) -> Sequence {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        self.receivers.push(rx);
+        let sampler = crate::sampler::Sampler::new(
+            None,
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            32,
+            1.0,
+            0.0,
+            vec![],
+        )
+        .expect("a greedy sampler");
+        let group = Arc::new(tokio::sync::Mutex::new(
+            crate::sequence::SequenceGroup::new(1, false, true, None),
+        ));
+        let id = self.next_id;
+        self.next_id += 1;
+        Sequence::new_waiting(
+            (0..prompt_tokens as u32).collect(),
+            String::new(),
+            id,
+            0,
+            1,
+            tx,
+            sampler,
+            vec![],
+            vec![],
+            None,
+            false,
+            false,
+            group,
+            0,
+            0,
+            crate::sequence::SequenceRecognizer::None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            crate::sequence::SeqStepType::PromptAndDecode,
+            None,
+            None,
+            None,
+            false,
+            vec![],
+        )
+    }
+
+    /// A new request of `prompt_tokens` tokens; returns its id.
+    pub fn add_request(&mut self, prompt_tokens: usize) -> usize {
+        let seq = self.sequence(prompt_tokens);
+        let id = *seq.id();
+        self.scheduler.add_seq(seq);
+        id
+    }
+
+    /// A new request of `prompt_tokens` tokens whose first `cached` tokens were found in the
+    /// prefix cache, as the engine adds it (its prompt starts at offset `cached`).
+    pub fn add_request_after_prefix_hit(&mut self, prompt_tokens: usize, cached: usize) -> usize {
+        let seq = self.sequence(prompt_tokens);
+        let id = *seq.id();
+        let rest = (cached as u32..prompt_tokens as u32).collect();
+        self.scheduler
+            .add_seq(seq.prefill_v2_normal(vec![None], rest, cached));
+        id
+    }
+
+    /// Schedules once and applies what the engine's forward passes do to what was scheduled.
+    pub fn step(&mut self) -> ProbeStep {
+        let output = self.scheduler.schedule(&self.logger);
+        let mut step = ProbeStep::default();
+        let token = |seq: &mut Sequence| {
+            let next = seq.get_toks().len() as u32;
+            seq.add_token(
+                crate::sampler::Logprobs {
+                    token: next,
+                    logprob: 0.0,
+                    bytes: None,
+                    top_logprobs: None,
+                },
+                vec![],
+                &None,
+            );
+        };
+        for seq in output.completion.into_vec() {
+            step.completion.push(*seq.id());
+            token(seq);
+        }
+        for seq in output.prompt.into_vec() {
+            step.prompt.push(*seq.id());
+            seq.set_state(SequenceState::RunningCompletion);
+            token(seq);
+        }
+        step
+    }
+
+    /// The number of tokens of sequence `id` (prompt and answer), if it is still scheduled.
+    pub fn tokens(&self, id: usize) -> Option<usize> {
+        self.scheduler
+            .running
+            .iter()
+            .chain(self.scheduler.waiting.iter())
+            .find(|seq| *seq.id() == id)
+            .map(|seq| seq.len())
+    }
+
+    /// Sequence `id`'s answer ends (as at an end-of-sequence token).
+    pub fn finish(&mut self, id: usize) {
+        for seq in self
+            .scheduler
+            .running
+            .iter()
+            .chain(self.scheduler.waiting.iter())
+        {
+            if *seq.id() == id {
+                seq.set_state(SequenceState::Done(StopReason::Eos));
+            }
+        }
     }
 }

@@ -2,7 +2,9 @@ mod default_scheduler;
 
 use std::sync::Arc;
 
-pub use default_scheduler::{DefaultScheduler, DefaultSchedulerMethod, DefaultSchedulerOutput};
+pub use default_scheduler::{
+    DefaultScheduler, DefaultSchedulerMethod, DefaultSchedulerOutput, ProbeStep, SchedulerProbe,
+};
 use tokio::sync::Mutex;
 
 use crate::{
@@ -69,4 +71,9 @@ pub trait Scheduler: Send + Sync {
     /// Set whether prefix caching is enabled. Called by Engine after creation
     /// to synchronize with the global no_prefix_cache setting.
     fn set_prefix_caching_enabled(&mut self, enabled: bool);
+
+    /// Whether decoding sequences of different lengths may run in one step (the pipeline's
+    /// model masks their padding, `Pipeline::supports_ragged_decoding`). Off by default: a
+    /// decoding step then takes sequences of one length.
+    fn set_ragged_decoding(&mut self, _enabled: bool) {}
 }

@@ -428,12 +428,55 @@ where
         (Some(data), Some(dims)) => Some(MaskInfo { data, dims, b, h }),
         _ => None,
     };
+    // A mask that is the same for every head (a decoding step over sequences of different
+    // lengths masks each row's padding) is read once per sequence into a row of `kv_len`
+    // values, and the positions before a row's first unmasked one (masked: they add nothing)
+    // are skipped.
+    let head_free = mask_dims.is_some_and(|dims| match dims.len() {
+        0..=2 => true,
+        4 => dims[1] == 1,
+        _ => false,
+    });
+    let mask_rows: Option<Vec<f32>> = match (&mask_info, head_free) {
+        (Some(mask), true) => {
+            let mut rows = vec![0f32; b * kv_len];
+            for (b_i, row) in rows.chunks_exact_mut(kv_len).enumerate() {
+                mask.row_into(b_i, 0, 0, row);
+            }
+            Some(rows)
+        }
+        _ => None,
+    };
+    let first_unmasked: Vec<usize> = match &mask_rows {
+        Some(rows) => rows
+            .chunks_exact(kv_len)
+            .map(|row| {
+                row.iter()
+                    .position(|&m| m != f32::NEG_INFINITY)
+                    .unwrap_or(kv_len)
+            })
+            .collect(),
+        None => vec![0; b],
+    };
 
     let tile = |tile_idx: usize| {
-        let start = tile_idx * TILE_KV;
-        let end = (start + TILE_KV).min(kv_len);
-
         for b_i in 0..b {
+            // A sequence's tiles start at its first unmasked position, so that a sequence
+            // decoded beside longer ones (its first positions padding) sums its keys in the
+            // same groups, in the same order, as when it is decoded alone.
+            let start = first_unmasked[b_i] + tile_idx * TILE_KV;
+            let end = (start + TILE_KV).min(kv_len);
+            if start >= kv_len {
+                // Past this sequence's last position.
+                for h_i in 0..h {
+                    let base_s = slot(b_i, tile_idx, h_i);
+                    unsafe {
+                        *((scratch_s_ptr as *mut f32).add(base_s)) = 0.0;
+                        *((scratch_m_ptr as *mut f32).add(base_s)) = f32::NEG_INFINITY;
+                    }
+                }
+                continue;
+            }
             for h_i in 0..h {
                 // Per‑head slope for ALiBi / NTK bias.
                 let slope = if max_bias > 0.0 {
@@ -473,10 +516,11 @@ where
                     if logit_softcap != 0.0 {
                         s_val = logit_softcap * (s_val / logit_softcap).tanh();
                     }
-                    let mask_delta = mask_info
-                        .as_ref()
-                        .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
-                        .unwrap_or(0.0);
+                    let mask_delta = match (&mask_rows, &mask_info) {
+                        (Some(rows), _) => slope * rows[b_i * kv_len + kv_pos],
+                        (None, Some(mask)) => slope * mask.value(b_i, h_i, 0, kv_pos),
+                        (None, None) => 0.0,
+                    };
                     s_val += mask_delta;
                     *score = s_val;
                     m = m.max(s_val);
@@ -531,6 +575,11 @@ where
                 let s_b = scratch_s[base_s];
                 let vkq_b = &scratch[base..base + dv];
 
+                if m_b == f32::NEG_INFINITY {
+                    // A tile with every position masked adds nothing (and `exp(-inf - -inf)`
+                    // would make the sum NaN).
+                    continue;
+                }
                 if m >= m_b {
                     let factor = (m_b - m).exp();
                     for (v, v_b) in vkq.iter_mut().zip(vkq_b) {
