@@ -31,7 +31,13 @@ fn option_logits_from_one_step_equal_the_raw_logits() {
                 .option_logits(&messages, prefix, &["A", "B"])
                 .await
                 .expect("one step");
-            let raw = model
+            // Each raw-logits request on an engine of its own: on the patched engine a request
+            // after a raw-logits request fails its decoding step (`kv-cache: sequence N holds 65
+            // positions where its decoding tokens need 0`, mistralrs-core 0019's check, which
+            // then panics the engine answering a receiver already gone); the workbench sends
+            // none (patches/README.md).
+            let raw_engine = MistralRsBackend::load(&path, None).await.expect("load");
+            let raw = raw_engine
                 .option_logits_from_raw_logits(&messages, prefix, &["A", "B"])
                 .await
                 .expect("raw logits");

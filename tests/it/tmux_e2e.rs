@@ -23,6 +23,16 @@ const MODEL_TIMEOUT: Duration = Duration::from_secs(600);
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 /// What the shell prints after `cai` exits, followed by its exit status.
 const EXIT_LINE: &str = "cai exit status: ";
+
+/// The file, in the test's directory, the shell writes `cai`'s exit status to beside the
+/// screen's [`EXIT_LINE`]: once the workbench has left the alternate screen, tmux does not
+/// always show what the shell printed after it before the pane is dead.
+const EXIT_STATUS_FILE: &str = "cai-exit-status";
+
+/// What the shell runs after `cai`: the exit status on the screen and in [`EXIT_STATUS_FILE`].
+fn after_exit() -> String {
+    format!("s=$?; printf '\\n{EXIT_LINE}%s\\n' $s; echo $s > {EXIT_STATUS_FILE}")
+}
 /// Anything that only redraws.
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -30,6 +40,8 @@ const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
 struct Tmux {
     /// The server's socket, inside the test's temp dir (so it goes with it).
     socket: PathBuf,
+    /// Where the shell around `cai` writes its exit status too (see [`EXIT_STATUS_FILE`]).
+    status_file: PathBuf,
     last_screen: String,
 }
 
@@ -46,6 +58,7 @@ impl Tmux {
         .expect("write the tmux config");
         let tmux = Tmux {
             socket,
+            status_file: cwd.join(EXIT_STATUS_FILE),
             last_screen: String::new(),
         };
         let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
@@ -144,8 +157,11 @@ impl Tmux {
     /// leaves a pane's exited program unreaped, with no status, for a long while.
     fn exit_status(&mut self) -> Option<String> {
         let screen = self.screen();
-        let line = screen.lines().find(|l| l.starts_with(EXIT_LINE))?;
-        Some(line[EXIT_LINE.len()..].trim().to_string())
+        if let Some(line) = screen.lines().find(|l| l.starts_with(EXIT_LINE)) {
+            return Some(line[EXIT_LINE.len()..].trim().to_string());
+        }
+        let written = std::fs::read_to_string(&self.status_file).ok()?;
+        Some(written.trim().to_string()).filter(|s| !s.is_empty())
     }
 
     /// Waits for `cai` to exit and returns its status as the shell printed it.
@@ -230,11 +246,12 @@ fn one_prompt_from_run_to_export_in_the_real_workbench() {
     let session = dir.path().join("session");
     let out = session.join("out");
     let command = format!(
-        "{} tui --constitution {} --prompts {} --session {}; printf '\\n{EXIT_LINE}%s\\n' $?",
+        "{} tui --constitution {} --prompts {} --session {}; {}",
         quoted(&cai_binary()),
         quoted(&constitution),
         quoted(&prompts),
         quoted(&session),
+        after_exit()
     );
     let mut tmux = Tmux::start(dir.path(), &command);
 
@@ -364,11 +381,12 @@ fn the_workbench_killed_during_reviews_keeps_every_decision_it_showed() {
     drop(s);
     let constitution = repo_path("tests/fixtures/tiny.toml");
     let command = format!(
-        "{} tui --constitution {} --prompts {} --session {}; echo {EXIT_LINE}$?",
+        "{} tui --constitution {} --prompts {} --session {}; {}",
         quoted(&cai_binary()),
         quoted(&constitution),
         quoted(&repo_path("tests/fixtures/tiny-prompts.jsonl")),
-        quoted(&session)
+        quoted(&session),
+        after_exit()
     );
     let mut tmux = Tmux::start(tmp.path(), &command);
     tmux.wait_for("Constitution", SCREEN_TIMEOUT);
@@ -472,11 +490,12 @@ fn blind_picks_made_in_the_real_workbench_reach_the_session_log() {
     }
     drop(s);
     let command = format!(
-        "{} tui --constitution {} --prompts {} --session {}; echo {EXIT_LINE}$?",
+        "{} tui --constitution {} --prompts {} --session {}; {}",
         quoted(&cai_binary()),
         quoted(&repo_path("tests/fixtures/tiny.toml")),
         quoted(&repo_path("tests/fixtures/tiny-prompts.jsonl")),
-        quoted(&session)
+        quoted(&session),
+        after_exit()
     );
     let mut tmux = Tmux::start(tmp.path(), &command);
     tmux.wait_for("Constitution", SCREEN_TIMEOUT);
