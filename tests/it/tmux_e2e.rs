@@ -356,29 +356,7 @@ fn the_workbench_killed_during_reviews_keeps_every_decision_it_showed() {
     require_tmux();
     let tmp = tempfile::tempdir().expect("temp dir");
     let session = tmp.path().join("session");
-    let mut s = Session::create(
-        &session,
-        cai_workbench::session::Manifest {
-            name: "kill".into(),
-            created_at: "2024-01-01T00:00:00Z".into(),
-            constitution_name: "tiny".into(),
-            constitution_sha256: String::new(),
-            constitution_toml: String::new(),
-            constitution_path: None,
-            prompts_path: None,
-            policy_model: model_info(),
-            feedback_model: model_info(),
-            settings: Default::default(),
-            seed: 1,
-            program_version: "test".into(),
-        },
-    )
-    .expect("session");
-    for i in 0..40 {
-        s.append_record(&cai_workbench::pipeline::synthetic::synthetic_record(i))
-            .expect("record");
-    }
-    drop(s);
+    synthetic_session(&session, "kill", 40);
     let constitution = repo_path("tests/fixtures/tiny.toml");
     let command = format!(
         "{} tui --constitution {} --prompts {} --session {}; {}",
@@ -444,6 +422,37 @@ fn the_workbench_killed_during_reviews_keeps_every_decision_it_showed() {
     eprintln!("workbench killed with {shown} decisions shown, {approved} in the log");
 }
 
+/// A session in `dir` of `count` synthetic done records, made for the default model and with
+/// no constitution hash (so the workbench opened with `tests/fixtures/tiny.toml` keeps it);
+/// returns the records.
+fn synthetic_session(dir: &Path, name: &str, count: usize) -> Vec<cai_workbench::data::Record> {
+    let mut s = Session::create(
+        dir,
+        cai_workbench::session::Manifest {
+            name: name.into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            constitution_name: "tiny".into(),
+            constitution_sha256: String::new(),
+            constitution_toml: String::new(),
+            constitution_path: None,
+            prompts_path: None,
+            policy_model: model_info(),
+            feedback_model: model_info(),
+            settings: Default::default(),
+            seed: 1,
+            program_version: "test".into(),
+        },
+    )
+    .expect("session");
+    let records: Vec<_> = (0..count)
+        .map(cai_workbench::pipeline::synthetic::synthetic_record)
+        .collect();
+    for r in &records {
+        s.append_record(r).expect("record");
+    }
+    records
+}
+
 fn model_info() -> cai_workbench::model::ModelInfo {
     cai_workbench::model::ModelInfo {
         id: "default".into(),
@@ -464,31 +473,7 @@ fn blind_picks_made_in_the_real_workbench_reach_the_session_log() {
     require_tmux();
     let tmp = tempfile::tempdir().expect("temp dir");
     let session = tmp.path().join("session");
-    let mut s = Session::create(
-        &session,
-        cai_workbench::session::Manifest {
-            name: "blind".into(),
-            created_at: "2024-01-01T00:00:00Z".into(),
-            constitution_name: "tiny".into(),
-            constitution_sha256: String::new(),
-            constitution_toml: String::new(),
-            constitution_path: None,
-            prompts_path: None,
-            policy_model: model_info(),
-            feedback_model: model_info(),
-            settings: Default::default(),
-            seed: 1,
-            program_version: "test".into(),
-        },
-    )
-    .expect("session");
-    let records: Vec<_> = (0..3)
-        .map(cai_workbench::pipeline::synthetic::synthetic_record)
-        .collect();
-    for r in &records {
-        s.append_record(r).expect("record");
-    }
-    drop(s);
+    let records = synthetic_session(&session, "blind", 3);
     let command = format!(
         "{} tui --constitution {} --prompts {} --session {}; {}",
         quoted(&cai_binary()),
