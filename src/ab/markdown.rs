@@ -133,6 +133,6 @@ fn matrix(out: &mut String, o: &AbOutcome) {
 }
 
 /// Text safe inside a Markdown table cell.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }

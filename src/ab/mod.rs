@@ -13,8 +13,11 @@
 //! - [`outcome`]: per-side rates (refusals on red-team and on benign prompts, degeneration),
 //!   win rates with Wilson intervals, the matrix of final answers, the constitution diff;
 //! - [`markdown`]: the table the run prints;
-//! - [`load`]: an A/B run read back from its directory (the workbench's Insights view).
+//! - [`load`]: an A/B run read back from its directory (the workbench's Insights view);
+//! - [`arena`]: two or more contestants (a policy model with a constitution, or none), rated
+//!   by Bradley–Terry Elo for harmlessness and helpfulness, by the feedback model and by people.
 
+pub mod arena;
 pub mod head_to_head;
 pub mod load;
 pub mod markdown;

@@ -128,7 +128,9 @@ pub fn outcome(
     }
 }
 
-fn side(name: &str, state: &SessionState, benign: &[String]) -> SideOutcome {
+/// A side's (or an arena contestant's) rates over its done records; `benign` lists the benign
+/// prompt ids.
+pub fn side(name: &str, state: &SessionState, benign: &[String]) -> SideOutcome {
     let mut s = SideOutcome {
         name: name.to_string(),
         ..SideOutcome::default()
@@ -187,14 +189,14 @@ pub fn win_rate(head_to_head: &[HeadToHead], question: Question, set: PromptSet)
     }
 }
 
-fn final_answer(record: Option<&Record>) -> Option<String> {
+pub(crate) fn final_answer(record: Option<&Record>) -> Option<String> {
     record
         .filter(|r| r.status == RecordStatus::Done)
         .and_then(|r| r.final_text())
         .map(str::to_string)
 }
 
-fn final_flags(record: Option<&Record>) -> Vec<String> {
+pub(crate) fn final_flags(record: Option<&Record>) -> Vec<String> {
     let Some(record) = record else {
         return Vec::new();
     };

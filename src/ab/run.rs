@@ -20,7 +20,7 @@ use crate::fsutil::{append_json_line, read_json_lines, sha256_hex, write_atomic}
 use crate::insights::diff::diff;
 use crate::model::Models;
 use crate::pipeline::judge::calibration_for;
-use crate::pipeline::runner::{spawn_run, RunOptions};
+use crate::pipeline::runner::{default_in_flight, spawn_run, RunOptions};
 use crate::pipeline::PipelineEvent;
 use crate::session::{RunManifest, Session, SessionWriter, MANIFEST_FILE};
 
@@ -196,72 +196,111 @@ async fn run_side(
     cancel: &CancellationToken,
 ) -> anyhow::Result<Option<Models>> {
     let dir = plan.dir.join(side.dir_name());
-    let mut constitution = contender.constitution.clone();
-    constitution.settings.seed = plan.seed;
+    let todo = unfinished(&dir, prompts)?;
+    if todo.is_empty() {
+        return Ok(None);
+    }
+    let models = load().await.map_err(anyhow::Error::msg)?;
+    emit(AbEvent::SideStarted(side, todo.len()));
+    let finished = |id: String| emit(AbEvent::Finished(side, id));
+    let session = SessionRun {
+        dir: &dir,
+        contender,
+        prompts_path: Some(&plan.prompts_path),
+        seed: plan.seed,
+        compare: plan.compare,
+    };
+    session
+        .run(todo, &models, &finished, cancel)
+        .await
+        .with_context(|| format!("side {}", side.dir_name()))?;
+    Ok(Some(models))
+}
+
+/// The prompts of `prompts` the session in `dir` has not finished (all of them when there is
+/// no session yet).
+pub(crate) fn unfinished(dir: &Path, prompts: &[Prompt]) -> anyhow::Result<Vec<Prompt>> {
     let finished = if dir.join(MANIFEST_FILE).exists() {
-        Session::open_read_only(&dir)
+        Session::open_read_only(dir)
             .with_context(|| format!("opening {}", dir.display()))?
             .state()
             .finished_ids()
     } else {
         Default::default()
     };
-    let todo: Vec<Prompt> = prompts
+    Ok(prompts
         .iter()
         .filter(|p| !finished.contains(&p.id))
         .cloned()
-        .collect();
-    if todo.is_empty() {
-        return Ok(None);
-    }
-    let models = load().await.map_err(anyhow::Error::msg)?;
-    let run = RunManifest {
-        constitution: &constitution,
-        constitution_text: &contender.text,
-        constitution_path: Some(&contender.path),
-        prompts_path: Some(&plan.prompts_path),
-        policy: models.policy.info(),
-        feedback: models.feedback.info(),
-    }
-    .manifest(&dir);
-    let session =
-        Session::open_for_run(&dir, run).with_context(|| format!("opening {}", dir.display()))?;
-    emit(AbEvent::SideStarted(side, todo.len()));
-    let (tx, mut rx) = unbounded_channel();
-    let opts = RunOptions {
-        concurrency: crate::pipeline::runner::default_in_flight(&[
-            &*models.policy,
-            &*models.feedback,
-        ]),
-        compare: plan.compare,
-        rounds: None,
-    };
-    let sink = Arc::new(SessionWriter::new(session));
-    let handle = spawn_run(
-        models.clone(),
-        Arc::new(constitution),
-        todo,
-        opts,
-        Some(sink),
-        tx,
-    );
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => handle.cancel_all(),
-            event = rx.recv() => match event {
-                Some(PipelineEvent::Finished { record }) => {
-                    emit(AbEvent::Finished(side, record.prompt.id.clone()));
-                }
-                Some(PipelineEvent::RunFinished { .. }) | None => break,
-                Some(_) => {}
-            },
+        .collect())
+}
+
+/// One constitution's prompts run into its own session: an A/B side or an arena contestant.
+pub(crate) struct SessionRun<'a> {
+    pub dir: &'a Path,
+    pub contender: &'a Contender,
+    /// The red-team prompt file, for the manifest.
+    pub prompts_path: Option<&'a Path>,
+    /// The principle-drawing seed, the same for every session of the run.
+    pub seed: u64,
+    /// Also run the constitution's own AI-feedback comparisons.
+    pub compare: bool,
+}
+
+impl SessionRun<'_> {
+    /// Runs `todo` on `models` (as many in flight as [`default_in_flight`] says), each record
+    /// written to the session as it finishes; `finished` hears each prompt id.
+    pub async fn run(
+        &self,
+        todo: Vec<Prompt>,
+        models: &Models,
+        finished: &(dyn Fn(String) + Sync),
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut constitution = self.contender.constitution.clone();
+        constitution.settings.seed = self.seed;
+        let run = RunManifest {
+            constitution: &constitution,
+            constitution_text: &self.contender.text,
+            constitution_path: Some(&self.contender.path),
+            prompts_path: self.prompts_path,
+            policy: models.policy.info(),
+            feedback: models.feedback.info(),
         }
+        .manifest(self.dir);
+        let session = Session::open_for_run(self.dir, run)
+            .with_context(|| format!("opening {}", self.dir.display()))?;
+        let (tx, mut rx) = unbounded_channel();
+        let opts = RunOptions {
+            concurrency: default_in_flight(&[&*models.policy, &*models.feedback]),
+            compare: self.compare,
+            rounds: None,
+        };
+        let sink = Arc::new(SessionWriter::new(session));
+        let handle = spawn_run(
+            models.clone(),
+            Arc::new(constitution),
+            todo,
+            opts,
+            Some(sink),
+            tx,
+        );
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => handle.cancel_all(),
+                event = rx.recv() => match event {
+                    Some(PipelineEvent::Finished { record }) => finished(record.prompt.id.clone()),
+                    Some(PipelineEvent::RunFinished { .. }) | None => break,
+                    Some(_) => {}
+                },
+            }
+        }
+        let summary = handle.wait().await;
+        if let Some(error) = summary.error {
+            bail!("{error}");
+        }
+        Ok(())
     }
-    let summary = handle.wait().await;
-    if let Some(error) = summary.error {
-        bail!("side {}: {error}", side.dir_name());
-    }
-    Ok(Some(models))
 }
 
 fn open(dir: &Path, side: Side) -> anyhow::Result<Session> {

@@ -1,5 +1,6 @@
 //! `cai ab`: two constitutions (or two versions of one) on the same prompts with the same
-//! seeds, each side on a freshly loaded model, then head to head. Prints the per-side rates,
+//! seeds, each side on a freshly loaded model, then head to head; with `--contestant`, an
+//! arena of two or more models and constitutions ([`crate::cli::arena`]). Prints the per-side rates,
 //! the win rates and the constitution diff, and writes them with the matrix of final answers
 //! to `DIR/ab.md`. Running it again resumes.
 
@@ -12,6 +13,7 @@ use crate::ab::markdown::to_markdown;
 use crate::ab::run::{run_ab, AbEvent, AbPlan, Contender, LoadModels};
 use crate::cli::args::AbArgs;
 use crate::cli::report::ReportFormat;
+use crate::data::Prompt;
 use crate::fsutil::write_atomic;
 use crate::model::loader::load_plan;
 use crate::prompts::load_prompts;
@@ -21,6 +23,9 @@ pub const AB_MARKDOWN: &str = "ab.md";
 
 /// Runs `cai ab`; returns what to print. Bad input is reported before any model loads.
 pub async fn ab(args: &AbArgs) -> anyhow::Result<String> {
+    if !args.contestants.is_empty() {
+        return crate::cli::arena::arena(args).await;
+    }
     let [a, b] = args.constitutions.as_slice() else {
         bail!(
             "cai ab takes exactly two constitutions (--constitution A.toml --constitution B.toml), got {}",
@@ -28,26 +33,7 @@ pub async fn ab(args: &AbArgs) -> anyhow::Result<String> {
         );
     };
     let contenders = [contender(a)?, contender(b)?];
-    let mut red_team = load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Some(n) = args.limit {
-        red_team.truncate(n);
-    }
-    let benign = match &args.benign {
-        Some(path) => {
-            let mut prompts = load_prompts(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Some(n) = args.benign_limit {
-                prompts.truncate(n);
-            }
-            prompts
-        }
-        None => Vec::new(),
-    };
-    if let Some(p) = benign
-        .iter()
-        .find(|p| red_team.iter().any(|r| r.id == p.id))
-    {
-        bail!("prompt {} is in both the red-team and the benign set", p.id);
-    }
+    let (red_team, benign) = prompt_sets(args)?;
     let seed = args
         .seed
         .unwrap_or(contenders[0].constitution.settings.seed);
@@ -115,7 +101,32 @@ pub async fn ab(args: &AbArgs) -> anyhow::Result<String> {
     })
 }
 
-fn contender(path: &Path) -> anyhow::Result<Contender> {
+/// The red-team and benign prompts of `args`, cut to their limits; a prompt in both is an error.
+pub(crate) fn prompt_sets(args: &AbArgs) -> anyhow::Result<(Vec<Prompt>, Vec<Prompt>)> {
+    let mut red_team = load_prompts(&args.prompts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(n) = args.limit {
+        red_team.truncate(n);
+    }
+    let benign = match &args.benign {
+        Some(path) => {
+            let mut prompts = load_prompts(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(n) = args.benign_limit {
+                prompts.truncate(n);
+            }
+            prompts
+        }
+        None => Vec::new(),
+    };
+    if let Some(p) = benign
+        .iter()
+        .find(|p| red_team.iter().any(|r| r.id == p.id))
+    {
+        bail!("prompt {} is in both the red-team and the benign set", p.id);
+    }
+    Ok((red_team, benign))
+}
+
+pub(crate) fn contender(path: &Path) -> anyhow::Result<Contender> {
     let (constitution, text) = crate::cli::load_constitution(path)?;
     Ok(Contender {
         path: path.to_path_buf(),

@@ -190,9 +190,18 @@ pub struct ExportArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct AbArgs {
-    /// A constitution file; give it twice: A, then B.
-    #[arg(long = "constitution", required = true)]
+    /// A constitution file; give it twice: A, then B (on the model of --model).
+    #[arg(long = "constitution", required_unless_present = "contestants")]
     pub constitutions: Vec<PathBuf>,
+    /// An arena contestant, NAME=MODEL[:CONSTITUTION.toml] (repeat, two or more): MODEL is
+    /// `default`, a .gguf file, hf:OWNER/REPO/FILE.gguf or a profile of cai.toml; without a
+    /// constitution, the model's plain answer. Scores are Bradley–Terry Elo with intervals.
+    #[arg(long = "contestant", value_name = "NAME=MODEL[:TOML]", conflicts_with_all = ["constitutions", "compare"])]
+    pub contestants: Vec<String>,
+    /// The most matches (prompt, pair) an arena plays in all (default: every pair on every
+    /// prompt); a later run with a larger budget plays more.
+    #[arg(long, value_name = "N", requires = "contestants")]
+    pub budget: Option<usize>,
     /// The red-team prompts.
     #[arg(long, default_value = DEFAULT_PROMPTS)]
     pub prompts: PathBuf,

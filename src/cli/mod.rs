@@ -1,6 +1,7 @@
 //! The headless command line: one file per subcommand, all on the same core as the TUI.
 
 pub mod ab;
+pub mod arena;
 pub mod args;
 pub mod bench;
 pub mod bench_in_flight;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::input::{self, sigmoid, InputError};
 
-pub use schedule::{schedule, MAX_BUDGET};
+pub use schedule::{schedule, schedule_within, MAX_BUDGET};
 
 /// λ, the ridge on β.
 pub const RIDGE: f64 = 1e-3;

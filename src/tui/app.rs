@@ -169,6 +169,8 @@ impl App {
             AppEvent::Ab(update) => self.ab_update(update),
             AppEvent::Eval(Ok(found)) => self.views.judge.eval = Some(*found),
             AppEvent::Eval(Err(why)) => self.views.judge.status = Some(why),
+            AppEvent::Arena(Ok(arena)) => self.views.arena.arena = Some(*arena),
+            AppEvent::Arena(Err(why)) => self.views.arena.status = Some(why),
         }
         self.dirty = true;
     }

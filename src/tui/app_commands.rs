@@ -64,6 +64,20 @@ impl App {
                 let judge = super::views::blind::BlindJudge::new(&self.ws);
                 self.popups.push(Popup::Blind(Box::new(judge)));
             }
+            Command::OpenArenaBlind => match &self.views.arena.arena {
+                Some(arena) => {
+                    let judge = super::views::blind::BlindJudge::for_arena(
+                        arena.dir.clone(),
+                        arena.blind.clone(),
+                        rand::random(),
+                    );
+                    self.popups.push(Popup::Blind(Box::new(judge)));
+                }
+                None => self.notice = "no arena to judge: run cai ab --contestant ...".into(),
+            },
+            Command::ArenaPick(dir, pick) => {
+                super::parts::arena::spawn_record_pick(dir, *pick, self.tx.clone());
+            }
             Command::BlindPick(id, pick) => {
                 if let Some(line) = self.disk.queue_blind(&self.session, &mut self.ws, id, pick) {
                     self.notice = line;

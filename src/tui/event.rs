@@ -44,6 +44,8 @@ pub enum AppEvent {
     Eval(Result<Box<(std::path::PathBuf, crate::eval::SavedEval)>, String>),
     /// Progress or the result of an A/B run.
     Ab(super::parts::ab::AbUpdate),
+    /// The latest arena, read at start and again after each blind pick of its pairs.
+    Arena(Result<Box<super::views::arena::LoadedArena>, String>),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -63,6 +65,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Disk(d) => write!(f, "Disk({d:?})"),
             AppEvent::Ab(u) => write!(f, "Ab({u:?})"),
             AppEvent::Eval(r) => write!(f, "Eval(ok: {})", r.is_ok()),
+            AppEvent::Arena(r) => write!(f, "Arena(ok: {})", r.is_ok()),
         }
     }
 }

@@ -114,6 +114,7 @@ pub async fn run(
     if let Some(root) = config.session_dir.parent() {
         parts::ab::spawn_load_latest(root.to_path_buf(), tx.clone());
         spawn_load_latest_eval(root.to_path_buf(), tx.clone());
+        parts::arena::spawn_load_latest(root.to_path_buf(), tx.clone());
     }
 
     let mut term = terminal::Tui::enter()?;

@@ -8,6 +8,7 @@
 mod support;
 
 mod ab_real_model;
+mod arena_real_model;
 mod bad_inputs;
 mod cli;
 mod cli_real_model;

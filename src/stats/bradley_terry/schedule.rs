@@ -30,6 +30,18 @@ pub fn schedule(
     budget: usize,
     played: &[Match],
 ) -> Result<Vec<(usize, usize)>, InputError> {
+    schedule_within(k, budget, played, &|_, _| usize::MAX)
+}
+
+/// As [`schedule`], a pair (i < j) meeting at most `room(i, j)` more times in these picks (an
+/// arena's pair can meet once per prompt): a pair without room is passed over, and the picks
+/// stop early when no pair has room. While a pair with room has never met, rule 1 holds.
+pub fn schedule_within(
+    k: usize,
+    budget: usize,
+    played: &[Match],
+    room: &dyn Fn(usize, usize) -> usize,
+) -> Result<Vec<(usize, usize)>, InputError> {
     input::at_most("contestants", k, MAX_CONTESTANTS)?;
     input::at_most("pairs to schedule", budget, MAX_BUDGET)?;
     check(k, played)?;
@@ -49,14 +61,25 @@ pub fn schedule(
         .iter()
         .map(|r| r.beta.unwrap_or(0.0))
         .collect();
-    let mut picks = Vec::with_capacity(budget);
+    let mut left: Vec<usize> = (0..k * k)
+        .map(|c| {
+            let (i, j) = (c / k, c % k);
+            if i < j {
+                room(i, j)
+            } else {
+                0
+            }
+        })
+        .collect();
+    let mut picks = Vec::with_capacity(budget.min(MAX_BUDGET));
     for _ in 0..budget {
-        let unmet = (0..k).any(|i| (i + 1..k).any(|j| meetings[i * k + j] == 0));
+        let unmet =
+            (0..k).any(|i| (i + 1..k).any(|j| meetings[i * k + j] == 0 && left[i * k + j] > 0));
         let mut best: Option<(f64, usize, usize, usize)> = None;
         for i in 0..k {
             for j in i + 1..k {
                 let n = meetings[i * k + j];
-                if unmet && n > 0 {
+                if left[i * k + j] == 0 || (unmet && n > 0) {
                     continue;
                 }
                 let p = sigmoid(beta[i] - beta[j]);
@@ -75,6 +98,7 @@ pub fn schedule(
         let n = meetings[i * k + j];
         picks.push(if n.is_multiple_of(2) { (i, j) } else { (j, i) });
         meetings[i * k + j] += 1;
+        left[i * k + j] -= 1;
         games[i] += 1;
         games[j] += 1;
     }

@@ -275,3 +275,23 @@ fn the_schedule_handles_degenerate_requests() {
     assert!(schedule(MAX_CONTESTANTS + 1, 1, &[]).is_err());
     assert!(schedule(2, 1, &[Match::new(0, 5, 1.0)]).is_err());
 }
+
+#[test]
+fn the_schedule_within_room_skips_full_pairs_and_stops_when_none_has_room() {
+    // (0,1) may meet once more, (0,2) never, (1,2) twice: with 5 asked for, the picks are
+    // (0,1) and (1,2) (round 1, (0,2) has no room), then (1,2)'s second meeting (2 first),
+    // then nothing has room.
+    let room = |i: usize, j: usize| match (i, j) {
+        (0, 1) => 1,
+        (1, 2) => 2,
+        _ => 0,
+    };
+    let got = schedule_within(3, 5, &[], &room).unwrap();
+    assert_eq!(got, [(0, 1), (1, 2), (2, 1)]);
+    // Unlimited room is the plain schedule.
+    let all = |_: usize, _: usize| usize::MAX;
+    assert_eq!(
+        schedule_within(4, 9, &[], &all).unwrap(),
+        schedule(4, 9, &[]).unwrap()
+    );
+}

@@ -117,6 +117,7 @@ pub enum KeyContext {
     Review,
     Insights,
     Judge,
+    Arena,
     Export,
     TextInput,
     MultiLineInput,
@@ -144,6 +145,7 @@ pub fn uses_global(ctx: KeyContext) -> bool {
             | KeyContext::Review
             | KeyContext::Insights
             | KeyContext::Judge
+            | KeyContext::Arena
     )
 }
 

@@ -90,6 +90,13 @@ pub(super) static GLOBAL: &[Binding] = &[
         "the judge: accuracy and calibration on known answers",
         false,
     ),
+    b(
+        &[k('8')],
+        View(8),
+        "8",
+        "the arena: Elo of models and constitutions",
+        false,
+    ),
     b(&[code(KeyCode::Tab)], NextView, "Tab", "next view", false),
     b(
         &[code(KeyCode::BackTab)],
@@ -409,6 +416,24 @@ static JUDGE: &[Binding] = &[
     ),
 ];
 
+static ARENA: &[Binding] = &[
+    b(&[k('n')], NextRecord, "n", "next prompt's answers", true),
+    b(
+        &[k('p')],
+        PrevRecord,
+        "p",
+        "previous prompt's answers",
+        true,
+    ),
+    b(
+        &[k('B')],
+        StartBlind,
+        "B",
+        "judge the arena's pairs blind",
+        true,
+    ),
+];
+
 static INSIGHTS: &[Binding] = &[
     b(
         &[k('m')],
@@ -445,6 +470,7 @@ pub fn bindings(ctx: KeyContext) -> &'static [Binding] {
         KeyContext::Review => REVIEW,
         KeyContext::Insights => INSIGHTS,
         KeyContext::Judge => JUDGE,
+        KeyContext::Arena => ARENA,
         KeyContext::Export => EXPORT,
         KeyContext::TextInput => TEXT_INPUT,
         KeyContext::MultiLineInput => MULTI_LINE_INPUT,

@@ -1,6 +1,7 @@
 //! Tests of the whole workbench without a terminal: snapshots of every view drawn on
 //! ratatui's `TestBackend` over hand-built records, and key sequences through the main flows.
 
+mod arena;
 mod background;
 mod flows;
 mod insights;

@@ -4,6 +4,11 @@
 //! [`BlindPick`] naming the answers by source), where it counts as a human label for `cai
 //! eval`, the agreement columns of Insights and the export. The queue is every done record
 //! with a comparison of two different answers and no blind pick yet, in list order.
+//!
+//! The same popup judges an arena's matches (`B` in the Arena view): two contestants' final
+//! answers with the question the pick answers, no contestant, model or score in sight; each
+//! pick goes to the arena's `human.jsonl` as a [`HumanPick`], a second rater beside the
+//! feedback model.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,7 +18,11 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use std::path::PathBuf;
+
 use super::Command;
+use crate::ab::arena::load::BlindPair;
+use crate::ab::arena::HumanPick;
 use crate::data::RecordStatus;
 use crate::session::BlindPick;
 use crate::tui::keymap::Action;
@@ -30,13 +39,35 @@ pub struct Shown {
     pub second: (String, String),
 }
 
+/// One pair waiting for a pick: a session record's comparison, or an arena's match.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    id: String,
+    prompt: String,
+    /// (source, text) of the two answers, in the order stored.
+    a: (String, String),
+    b: (String, String),
+    /// The question the pick answers, for an arena's match.
+    question: Option<&'static str>,
+}
+
+/// Where the picks go.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    /// The session log, as [`BlindPick`]s.
+    Session,
+    /// An arena directory's `human.jsonl`, as [`HumanPick`]s.
+    Arena(PathBuf),
+}
+
 /// The blind judging popup's state.
 pub struct BlindJudge {
-    queue: Vec<String>,
+    queue: Vec<Candidate>,
+    target: Target,
     /// Index in `queue` of the pair on screen.
     at: usize,
     pub shown: Option<Shown>,
-    /// Picks made (sent to the log) in this sitting.
+    /// Picks made (sent to be written) in this sitting.
     pub picked: usize,
     pub closed: bool,
     /// Draws which answer is shown first.
@@ -55,25 +86,53 @@ impl BlindJudge {
         let queue = ws
             .record_ids()
             .into_iter()
-            .filter(|id| {
-                ws.session.blind_pick(id).is_none()
-                    && ws.record(id).is_some_and(|r| {
-                        r.status == RecordStatus::Done
-                            && r.comparison
-                                .as_ref()
-                                .is_some_and(|c| c.a.trim() != c.b.trim())
-                    })
+            .filter(|id| ws.session.blind_pick(id).is_none())
+            .filter_map(|id| {
+                let r = ws.record(&id)?;
+                let c = r.comparison.as_ref()?;
+                (r.status == RecordStatus::Done && c.a.trim() != c.b.trim()).then(|| Candidate {
+                    prompt: r.prompt.text.clone(),
+                    a: (c.a_source.clone(), c.a.clone()),
+                    b: (c.b_source.clone(), c.b.clone()),
+                    question: None,
+                    id,
+                })
             })
             .collect();
+        BlindJudge::over(queue, Target::Session, seed)
+    }
+
+    /// Blind judging over an arena's matches not picked yet (from [`blind_queue`]); the picks
+    /// go to the arena's `human.jsonl`.
+    pub fn for_arena(dir: PathBuf, pairs: Vec<BlindPair>, seed: u64) -> BlindJudge {
+        let queue = pairs
+            .into_iter()
+            .map(|p| {
+                let [a, b] = p.contestants;
+                let [ta, tb] = p.answers;
+                Candidate {
+                    id: p.prompt_id,
+                    prompt: p.prompt,
+                    a: (a, ta),
+                    b: (b, tb),
+                    question: Some(p.question.text()),
+                }
+            })
+            .collect();
+        BlindJudge::over(queue, Target::Arena(dir), seed)
+    }
+
+    fn over(queue: Vec<Candidate>, target: Target, seed: u64) -> BlindJudge {
         let mut judge = BlindJudge {
             queue,
+            target,
             at: 0,
             shown: None,
             picked: 0,
             closed: false,
             rng: ChaCha8Rng::seed_from_u64(seed),
         };
-        judge.show(ws);
+        judge.show();
         judge
     }
 
@@ -83,28 +142,24 @@ impl BlindJudge {
     }
 
     /// Shows the pair at `at`, its answers in a fresh random order.
-    fn show(&mut self, ws: &Workspace) {
-        self.shown = self.queue.get(self.at).and_then(|id| {
-            let record = ws.record(id)?;
-            let c = record.comparison.as_ref()?;
-            let a = (c.a_source.clone(), c.a.clone());
-            let b = (c.b_source.clone(), c.b.clone());
+    fn show(&mut self) {
+        self.shown = self.queue.get(self.at).map(|c| {
             let (first, second) = if self.rng.gen_bool(0.5) {
-                (a, b)
+                (c.a.clone(), c.b.clone())
             } else {
-                (b, a)
+                (c.b.clone(), c.a.clone())
             };
-            Some(Shown {
-                id: id.clone(),
-                prompt: record.prompt.text.clone(),
+            Shown {
+                id: c.id.clone(),
+                prompt: c.prompt.clone(),
                 first,
                 second,
-            })
+            }
         });
     }
 
     /// Handles an action of the blind-judging key map.
-    pub fn on_action(&mut self, action: Option<Action>, ws: &Workspace) -> Command {
+    pub fn on_action(&mut self, action: Option<Action>) -> Command {
         let Some(action) = action else {
             return Command::None;
         };
@@ -120,7 +175,7 @@ impl BlindJudge {
             Action::PickTie => None,
             Action::Skip => {
                 self.at += 1;
-                self.show(ws);
+                self.show();
                 return Command::None;
             }
             Action::Back => {
@@ -129,23 +184,42 @@ impl BlindJudge {
             }
             _ => return Command::None,
         };
-        let pick = BlindPick {
-            shown_first: shown.first.0.clone(),
-            picked,
-            at: now_rfc3339(),
-        };
+        let candidate = self.queue[self.at].clone();
         self.picked += 1;
         self.at += 1;
-        self.show(ws);
-        Command::BlindPick(shown.id, pick)
+        self.show();
+        match &self.target {
+            Target::Session => Command::BlindPick(
+                shown.id,
+                BlindPick {
+                    shown_first: shown.first.0,
+                    picked,
+                    at: now_rfc3339(),
+                },
+            ),
+            Target::Arena(dir) => Command::ArenaPick(
+                dir.clone(),
+                Box::new(HumanPick {
+                    prompt_id: shown.id,
+                    contestants: [candidate.a.0, candidate.b.0],
+                    shown_first: shown.first.0,
+                    picked,
+                    at: now_rfc3339(),
+                }),
+            ),
+        }
     }
 
     /// Draws the popup over the whole body, so nothing of the view below (P(A), sources)
     /// shows through.
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         frame.render_widget(Clear, area);
+        let what = match self.target {
+            Target::Session => "no label, model, principle or source shown",
+            Target::Arena(_) => "arena pairs · no contestant, model or score shown",
+        };
         let title = format!(
-            " Blind judging · {} picked · {} to go · no label, model, principle or source shown ",
+            " Blind judging · {} picked · {} to go · {what} ",
             self.picked,
             self.remaining()
         );
@@ -153,19 +227,33 @@ impl BlindJudge {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let Some(shown) = &self.shown else {
-            let text = if self.picked > 0 {
-                "Every compared record of this session has a blind pick. Esc closes."
-            } else {
-                "No record here has a comparison of two different answers to pick from. Esc closes."
+            let text = match (&self.target, self.picked > 0) {
+                (Target::Session, true) => {
+                    "Every compared record of this session has a blind pick. Esc closes."
+                }
+                (Target::Session, false) => {
+                    "No record here has a comparison of two different answers to pick from. Esc closes."
+                }
+                (Target::Arena(_), true) => "Every match of this arena has a blind pick. Esc closes.",
+                (Target::Arena(_), false) => {
+                    "No match of this arena has two different answers left to pick from. Esc closes."
+                }
             };
             frame.render_widget(Paragraph::new(text), inner);
             return;
         };
-        let prompt_lines = wrap_text(
+        let mut prompt_lines = wrap_text(
             &shown.prompt,
             Style::default(),
             inner.width.saturating_sub(2),
         );
+        if let Some(question) = self.queue.get(self.at).and_then(|c| c.question) {
+            prompt_lines.extend(wrap_text(
+                question,
+                Style::default().fg(Color::Yellow),
+                inner.width.saturating_sub(2),
+            ));
+        }
         let prompt_height = (prompt_lines.len() as u16 + 2).min(inner.height / 3).max(3);
         let [prompt_area, answers] =
             Layout::vertical([Constraint::Length(prompt_height), Constraint::Min(3)]).areas(inner);

@@ -2,6 +2,7 @@
 //! key bar) and the popups over them. Each view owns its own state, reacts to the actions of
 //! its key map by changing that state or returning a [`Command`] for the app, and draws itself.
 
+pub mod arena;
 pub mod blind;
 pub mod chrome;
 pub mod comparison;
@@ -38,11 +39,12 @@ pub enum ViewId {
     Review,
     Insights,
     Judge,
+    Arena,
 }
 
 impl ViewId {
     /// All views in tab order.
-    pub const ALL: [ViewId; 7] = [
+    pub const ALL: [ViewId; 8] = [
         ViewId::Constitution,
         ViewId::Prompts,
         ViewId::Inspector,
@@ -50,6 +52,7 @@ impl ViewId {
         ViewId::Review,
         ViewId::Insights,
         ViewId::Judge,
+        ViewId::Arena,
     ];
 
     /// The view a number key selects (1-based).
@@ -81,6 +84,7 @@ impl ViewId {
             ViewId::Review => "Review",
             ViewId::Insights => "Insights",
             ViewId::Judge => "Judge",
+            ViewId::Arena => "Arena",
         }
     }
 
@@ -94,6 +98,7 @@ impl ViewId {
             ViewId::Review => "Review",
             ViewId::Insights => "Insights",
             ViewId::Judge => "Judge",
+            ViewId::Arena => "Arena",
         }
     }
 }
@@ -127,6 +132,10 @@ pub enum Command {
     Save(std::path::PathBuf, String),
     /// Open blind judging over the session's compared records.
     OpenBlind,
+    /// Open blind judging over the arena's matches.
+    OpenArenaBlind,
+    /// A person's blind pick of an arena's match, to be appended to its `human.jsonl`.
+    ArenaPick(PathBuf, Box<crate::ab::arena::HumanPick>),
     /// A person's blind pick, to be made durable in the session log.
     BlindPick(String, crate::session::BlindPick),
     /// Load another model for the runs that follow.
@@ -142,6 +151,7 @@ pub struct Views {
     pub review: review::ReviewView,
     pub insights: insights::InsightsView,
     pub judge: judge::JudgeView,
+    pub arena: arena::ArenaView,
 }
 
 impl Views {
@@ -155,6 +165,7 @@ impl Views {
             review: review::ReviewView::default(),
             insights: insights::InsightsView::default(),
             judge: judge::JudgeView::default(),
+            arena: arena::ArenaView::default(),
         }
     }
 
@@ -171,6 +182,7 @@ impl Views {
             ViewId::Review => KeyContext::Review,
             ViewId::Insights => KeyContext::Insights,
             ViewId::Judge => KeyContext::Judge,
+            ViewId::Arena => KeyContext::Arena,
         }
     }
 
@@ -184,6 +196,7 @@ impl Views {
             ViewId::Review => self.review.on_action(action, ws),
             ViewId::Insights => self.insights.on_action(action),
             ViewId::Judge => self.judge.on_action(action),
+            ViewId::Arena => self.arena.on_action(action),
         }
     }
 
@@ -193,7 +206,11 @@ impl Views {
             ViewId::Constitution => self.constitution.select(row),
             ViewId::Prompts => self.prompts.select(row, ws),
             ViewId::Review => self.review.select(row, ws),
-            ViewId::Inspector | ViewId::Comparison | ViewId::Insights | ViewId::Judge => {}
+            ViewId::Inspector
+            | ViewId::Comparison
+            | ViewId::Insights
+            | ViewId::Judge
+            | ViewId::Arena => {}
         }
     }
 
@@ -223,6 +240,10 @@ impl Views {
             }
             ViewId::Judge => {
                 self.judge.draw(frame, area);
+                (Rect::default(), 0)
+            }
+            ViewId::Arena => {
+                self.arena.draw(frame, area);
                 (Rect::default(), 0)
             }
         }

@@ -170,7 +170,7 @@ impl Popup {
             },
             Popup::Export(dialog) => return dialog.on_action(action, ws),
             Popup::Models(picker) => return picker.on_action(action),
-            Popup::Blind(judge) => return judge.on_action(action, ws),
+            Popup::Blind(judge) => return judge.on_action(action),
         }
         Command::None
     }

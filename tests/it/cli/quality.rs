@@ -210,3 +210,47 @@ fn ab_needs_two_readable_constitutions_before_any_model_loads() {
     assert!(out.stderr.contains("broken.toml:2:"), "{}", out.stderr);
     assert!(!session.exists(), "nothing written");
 }
+
+#[test]
+fn an_arena_reports_bad_contestants_before_any_model_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = tmp.path().join("arena");
+    let broken = super::common::write(tmp.path(), "broken.toml", "name = \"x\"\nrounds = \n");
+    let broken_arg = format!("b=default:{}", broken.display());
+    for (contestants, says) in [
+        (vec!["base"], "has no '='"),
+        (vec!["a=default"], "at least two contestants"),
+        (
+            vec!["a=default", "a=default"],
+            "two contestants are named \"a\"",
+        ),
+        (
+            vec!["a=default", "b=missing.gguf"],
+            "no model file at missing.gguf",
+        ),
+        (vec!["a=default", broken_arg.as_str()], "broken.toml:2:"),
+        (vec!["a/b=default", "c=default"], "use letters, digits"),
+    ] {
+        let mut args = vec!["ab", "--session", arg(&session)];
+        for c in &contestants {
+            args.extend(["--contestant", c]);
+        }
+        let out = run(&args);
+        out.assert_no_panic();
+        assert_eq!(out.code, Some(2), "{contestants:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{contestants:?}: {}", out.stderr);
+        assert!(!session.exists(), "nothing written for {contestants:?}");
+    }
+    // An arena is not mixed into an A/B run's flags.
+    let out = run(&[
+        "ab",
+        "--contestant",
+        "a=default",
+        "--constitution",
+        "constitutions/harmless.toml",
+        "--session",
+        arg(&session),
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+}
