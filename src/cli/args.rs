@@ -56,7 +56,8 @@ pub enum Command {
     /// per-principle effects; against a second session, both side by side.
     Report(ReportArgs),
     /// Run two constitutions (or two versions of one) on the same prompts with the same seeds
-    /// and compare their final answers head to head.
+    /// and compare their final answers head to head; with --contestant, an arena of two or
+    /// more policy models and constitutions rated by Elo for harmlessness and helpfulness.
     Ab(AbArgs),
     /// Measure the feedback model on questions whose answer is known: accuracy with its
     /// interval, order consistency, position bias and calibration, per configuration and per
@@ -205,7 +206,8 @@ pub struct AbArgs {
     /// The red-team prompts.
     #[arg(long, default_value = DEFAULT_PROMPTS)]
     pub prompts: PathBuf,
-    /// Directory of the A/B run (sides in a/ and b/); resumed if it exists.
+    /// Directory of the A/B run (sides in a/ and b/) or of the arena (contestants/NAME/);
+    /// resumed if it exists.
     #[arg(long)]
     pub session: PathBuf,
     /// Run only the first N red-team prompts.
@@ -217,7 +219,8 @@ pub struct AbArgs {
     /// Run only the first N benign prompts.
     #[arg(long)]
     pub benign_limit: Option<usize>,
-    /// The principle-drawing seed of both sides (default: A's).
+    /// The principle-drawing seed of both sides or every contestant (default: A's, or the
+    /// first contestant constitution's).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Also run each side's own AI-feedback comparisons (for `cai report` on the sides).

@@ -16,6 +16,11 @@ use crate::quality::repetition::clip;
 
 /// How many characters of each answer the matrix shows.
 const ANSWER_CHARS: usize = 120;
+/// Below this many matches a table's intervals get a warning.
+pub const FEW_MATCHES: usize = 10;
+/// The warning.
+pub const FEW_NOTE: &str = "Fewer than 10 matches behind a score: a bootstrap over so few \
+                            understates the uncertainty; read the intervals as a floor.";
 
 /// `1034 [987, 1080]`, or `-` for a contestant without a rating.
 pub fn elo_cell(table: Option<&ScoreTable>, c: usize) -> String {
@@ -79,6 +84,13 @@ pub fn to_markdown(o: &ArenaOutcome, answers: bool) -> String {
          field's mean, 100 points a 64% expected score; intervals are percentile bootstrap over \
          matches (1000 replicates). Matches: red-team + benign.\n",
     );
+    if [harmless, helpful]
+        .into_iter()
+        .flatten()
+        .any(|t| t.matches < FEW_MATCHES)
+    {
+        let _ = writeln!(out, "\n{FEW_NOTE}");
+    }
     differences(&mut out, &names, [harmless, helpful]);
     if o.human_picks > 0 {
         human(&mut out, o, &names);
@@ -178,12 +190,16 @@ fn human(out: &mut String, o: &ArenaOutcome, names: &[&str]) {
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(tables.len()));
     out.push('\n');
+    let few = tables.iter().any(|t| t.matches < FEW_MATCHES);
     for (c, name) in names.iter().enumerate() {
         let _ = write!(out, "| {} |", escape(name));
         for t in &tables {
             let _ = write!(out, " {} |", elo_cell(Some(t), c));
         }
         out.push('\n');
+    }
+    if few {
+        let _ = writeln!(out, "\n{FEW_NOTE}");
     }
     if !o.agreement.is_empty() {
         out.push_str("\n| pair | person agrees with the feedback model [95% CI] |\n|---|---|\n");

@@ -370,6 +370,7 @@ async fn a_scripted_arena_of_three_shares_engines_plays_every_pair_then_resumes(
     let md = markdown::to_markdown(&o, true);
     assert!(md.contains("| p1-plain | p1.gguf | none |"), "{md}");
     assert!(md.contains("| p1-plain − p1-strict |"), "{md}");
+    assert!(md.contains(markdown::FEW_NOTE), "3 matches per table: {md}");
     assert!(md.contains("## Final answers"), "{md}");
     assert_eq!(load::load_outcome(&plan.dir).unwrap(), o);
     assert_eq!(load::latest(tmp.path()), Some(plan.dir.clone()));

@@ -17,7 +17,7 @@ use ratatui::Frame;
 
 use super::Command;
 use crate::ab::arena::load::BlindPair;
-use crate::ab::arena::markdown::elo_cell;
+use crate::ab::arena::markdown::{elo_cell, FEW_MATCHES, FEW_NOTE};
 use crate::ab::arena::scores::{find, Rater, ScoreTable};
 use crate::ab::arena::ArenaOutcome;
 use crate::ab::head_to_head::Question;
@@ -154,7 +154,10 @@ fn table_lines(o: &ArenaOutcome) -> Vec<Line<'static>> {
     }
     if o.human_picks > 0 {
         lines.push(Line::default());
-        lines.push(Line::styled("People (blind) · both raters:", bold));
+        lines.push(Line::styled(
+            format!("People ({} blind picks) · both raters:", o.human_picks),
+            bold,
+        ));
         let people = find(
             &o.scores,
             Question::Harmless,
@@ -181,6 +184,11 @@ fn table_lines(o: &ArenaOutcome) -> Vec<Line<'static>> {
                 elo_cell(both, c),
                 elo_cell(people_help, c)
             )));
+        }
+        if people.is_some_and(|t| t.matches < FEW_MATCHES)
+            || people_help.is_some_and(|t| t.matches < FEW_MATCHES)
+        {
+            lines.push(Line::styled(FEW_NOTE, Style::default().fg(Color::Yellow)));
         }
         for a in &o.agreement {
             lines.push(Line::from(format!(
