@@ -31,4 +31,5 @@ mod requantized_model;
 mod server_faults;
 mod shipped_data;
 mod storage_faults;
+mod tmux_arena;
 mod tmux_e2e;

@@ -1,7 +1,8 @@
 //! What the integration tests share: running `cai` and building sessions on disk
 //! ([`common`]), the default model loaded once ([`default_model`]), a fake OpenAI-compatible
 //! server for fault tests ([`fake_openai`]), real llama.cpp servers on loopback
-//! ([`llama_server`]), the quantized matmul checks of the patched kernels ([`matmul_check`]);
+//! ([`llama_server`]), the quantized matmul checks of the patched kernels ([`matmul_check`]),
+//! the workbench driven in tmux ([`tmux`]);
 //! the turns heavy tests take ([`heavy`]) and tests run in a process of their own
 //! ([`in_child_process`]).
 
@@ -10,6 +11,7 @@ pub mod default_model;
 pub mod fake_openai;
 pub mod llama_server;
 pub mod matmul_check;
+pub mod tmux;
 
 use std::sync::{Mutex, MutexGuard};
 
