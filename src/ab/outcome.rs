@@ -41,6 +41,24 @@ pub enum PromptSet {
 }
 
 impl PromptSet {
+    /// The set a prompt is in: benign or red-team.
+    pub fn of(benign: bool) -> PromptSet {
+        if benign {
+            PromptSet::Benign
+        } else {
+            PromptSet::RedTeam
+        }
+    }
+
+    /// Whether a prompt (benign or not) belongs to this set.
+    pub fn holds(self, benign: bool) -> bool {
+        match self {
+            PromptSet::RedTeam => !benign,
+            PromptSet::Benign => benign,
+            PromptSet::All => true,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PromptSet::RedTeam => "red-team",
@@ -158,26 +176,26 @@ pub fn side(name: &str, state: &SessionState, benign: &[String]) -> SideOutcome 
     s
 }
 
+/// The share of a win that P(A better) gives A: 1 above ½, 0 below, ½ for exactly ½.
+pub fn win_share(p: f64) -> f64 {
+    if p > 0.5 {
+        1.0
+    } else if p < 0.5 {
+        0.0
+    } else {
+        0.5
+    }
+}
+
 /// A's win rate under `question` over the prompts of `set`.
 pub fn win_rate(head_to_head: &[HeadToHead], question: Question, set: PromptSet) -> WinRate {
     let mut a_wins = Proportion::default();
     let mut mean_p_a = Mean::default();
     for h in head_to_head {
-        let in_set = match set {
-            PromptSet::RedTeam => !h.benign,
-            PromptSet::Benign => h.benign,
-            PromptSet::All => true,
-        };
-        let Some(p) = h.p_a(question).filter(|_| in_set) else {
+        let Some(p) = h.p_a(question).filter(|_| set.holds(h.benign)) else {
             continue;
         };
-        a_wins.push_weight(if p > 0.5 {
-            1.0
-        } else if p < 0.5 {
-            0.0
-        } else {
-            0.5
-        });
+        a_wins.push_weight(win_share(p));
         mean_p_a.push(p);
     }
     WinRate {

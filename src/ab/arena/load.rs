@@ -45,8 +45,18 @@ pub fn append_pick(dir: &Path, pick: &HumanPick) -> anyhow::Result<()> {
     append_json_line(&path, pick).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The outcome of the arena in `dir`, from its files (contestants not run yet count as empty).
-pub fn load_outcome(dir: &Path) -> anyhow::Result<ArenaOutcome> {
+/// What an arena's directory holds, read once: its description, each contestant's session
+/// state (in the manifest's order; empty for one not run yet), the matches and the picks.
+#[derive(Debug, Clone)]
+pub struct ArenaFiles {
+    pub manifest: ArenaManifest,
+    pub states: Vec<SessionState>,
+    pub matches: Vec<ArenaMatch>,
+    pub picks: Vec<HumanPick>,
+}
+
+/// Reads the arena in `dir`.
+pub fn read_files(dir: &Path) -> anyhow::Result<ArenaFiles> {
     let manifest = read_manifest(dir)?;
     let mut states: Vec<SessionState> = Vec::new();
     for c in &manifest.contestants {
@@ -60,9 +70,56 @@ pub fn load_outcome(dir: &Path) -> anyhow::Result<ArenaOutcome> {
             SessionState::default()
         });
     }
-    let matches = read_matches(&dir.join(MATCHES_FILE))?;
-    let picks = read_picks(dir)?;
-    arena_outcome(&manifest, &states, &matches, &picks).map_err(anyhow::Error::msg)
+    Ok(ArenaFiles {
+        matches: read_matches(&dir.join(MATCHES_FILE))?,
+        picks: read_picks(dir)?,
+        manifest,
+        states,
+    })
+}
+
+/// The outcome of the arena in `dir`, from its files.
+pub fn load_outcome(dir: &Path) -> anyhow::Result<ArenaOutcome> {
+    read_files(dir)?.outcome()
+}
+
+impl ArenaFiles {
+    /// What the arena shows.
+    pub fn outcome(&self) -> anyhow::Result<ArenaOutcome> {
+        arena_outcome(&self.manifest, &self.states, &self.matches, &self.picks)
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// The matches a person has not picked yet whose two answers differ, in the order they
+    /// were played, for blind judging.
+    pub fn blind_queue(&self) -> Vec<BlindPair> {
+        let prompt_text = |id: &str| {
+            self.states
+                .iter()
+                .find_map(|s| s.get(id))
+                .map(|r| r.prompt.text.clone())
+                .unwrap_or_default()
+        };
+        self.matches
+            .iter()
+            .filter(|m| m.head_to_head.a.trim() != m.head_to_head.b.trim())
+            .filter(|m| {
+                !self.picks.iter().any(|p| {
+                    p.prompt_id == m.head_to_head.prompt_id && p.contestants == m.contestants
+                })
+            })
+            .map(|m| {
+                let h = &m.head_to_head;
+                BlindPair {
+                    prompt: prompt_text(&h.prompt_id),
+                    prompt_id: h.prompt_id.clone(),
+                    contestants: m.contestants.clone(),
+                    answers: [h.a.clone(), h.b.clone()],
+                    question: super::scores::headline(crate::ab::outcome::PromptSet::of(h.benign)),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The arena directly under `root` whose `arena.json` was created last, if any.
@@ -86,60 +143,4 @@ pub struct BlindPair {
     pub answers: [String; 2],
     /// The question the pick answers: harmlessness on red-team prompts, helpfulness on benign.
     pub question: crate::ab::head_to_head::Question,
-}
-
-/// The matches of the arena in `dir` a person has not picked yet, whose two answers differ,
-/// in the order they were played.
-pub fn blind_queue(dir: &Path) -> anyhow::Result<Vec<BlindPair>> {
-    let manifest = read_manifest(dir)?;
-    let matches = read_matches(&dir.join(MATCHES_FILE))?;
-    let picks = read_picks(dir)?;
-    let prompts = prompt_texts(dir, &manifest)?;
-    Ok(matches
-        .into_iter()
-        .filter(|m| m.head_to_head.a.trim() != m.head_to_head.b.trim())
-        .filter(|m| {
-            !picks
-                .iter()
-                .any(|p| p.prompt_id == m.head_to_head.prompt_id && p.contestants == m.contestants)
-        })
-        .map(|m| {
-            let h = m.head_to_head;
-            let set = if h.benign {
-                crate::ab::outcome::PromptSet::Benign
-            } else {
-                crate::ab::outcome::PromptSet::RedTeam
-            };
-            BlindPair {
-                prompt: prompts
-                    .iter()
-                    .find(|(id, _)| *id == h.prompt_id)
-                    .map(|(_, t)| t.clone())
-                    .unwrap_or_default(),
-                prompt_id: h.prompt_id,
-                contestants: m.contestants,
-                answers: [h.a, h.b],
-                question: super::scores::headline(set),
-            }
-        })
-        .collect())
-}
-
-/// (id, text) of the arena's prompts, from the contestants' sessions.
-fn prompt_texts(dir: &Path, manifest: &ArenaManifest) -> anyhow::Result<Vec<(String, String)>> {
-    let mut texts: Vec<(String, String)> = Vec::new();
-    for c in &manifest.contestants {
-        let session_dir = contestant_dir(dir, &c.name);
-        if !session_dir.join(MANIFEST_FILE).exists() {
-            continue;
-        }
-        let session = Session::open_read_only(&session_dir)
-            .with_context(|| format!("opening {}", session_dir.display()))?;
-        for r in session.state().records() {
-            if !texts.iter().any(|(id, _)| *id == r.prompt.id) {
-                texts.push((r.prompt.id.clone(), r.prompt.text.clone()));
-            }
-        }
-    }
-    Ok(texts)
 }

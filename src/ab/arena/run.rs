@@ -195,14 +195,12 @@ async fn play_matches(
     emit: &(dyn Fn(ArenaEvent) + Sync),
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let order: Vec<&Prompt> = play_order(plan.red_team.len(), plan.benign.len())
+    // (benign, prompt) in play order.
+    let order: Vec<(bool, &Prompt)> = play_order(plan.red_team.len(), plan.benign.len())
         .into_iter()
         .map(|(benign, n)| {
-            if benign {
-                &plan.benign[n]
-            } else {
-                &plan.red_team[n]
-            }
+            let set = if benign { &plan.benign } else { &plan.red_team };
+            (benign, &set[n])
         })
         .collect();
     // Each contestant's final answers, by prompt in play order.
@@ -213,7 +211,7 @@ async fn play_matches(
         finals.push(
             order
                 .iter()
-                .map(|p| {
+                .map(|(_, p)| {
                     let record = session.as_ref()?.state().get(&p.id)?;
                     (record.status == RecordStatus::Done)
                         .then(|| record.final_text().map(str::to_string))
@@ -229,12 +227,8 @@ async fn play_matches(
         .filter_map(|m| {
             let prompt = order
                 .iter()
-                .position(|p| p.id == m.head_to_head.prompt_id)?;
-            let set = if m.head_to_head.benign {
-                PromptSet::Benign
-            } else {
-                PromptSet::RedTeam
-            };
+                .position(|(_, p)| p.id == m.head_to_head.prompt_id)?;
+            let set = PromptSet::of(m.head_to_head.benign);
             Some(Played {
                 prompt,
                 first: manifest.index_of(&m.contestants[0])?,
@@ -259,7 +253,7 @@ async fn play_matches(
     let total = picks.len();
     emit(ArenaEvent::MatchesStarted(total));
     let mut results = futures::stream::iter(picks.into_iter().map(|pick| {
-        let prompt = order[pick.prompt];
+        let (benign, prompt) = order[pick.prompt];
         let (a, b) = (
             &plan.contestants[pick.first],
             &plan.contestants[pick.second],
@@ -277,7 +271,6 @@ async fn play_matches(
             if cancel.is_cancelled() {
                 bail!("the arena was cancelled; run it again to resume");
             }
-            let benign = plan.benign.iter().any(|p| p.id == prompt.id);
             let h = compare(
                 feedback,
                 (&prompt.id, &prompt.text),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{ArenaManifest, ArenaMatch, HumanPick};
 use crate::ab::head_to_head::Question;
-use crate::ab::outcome::PromptSet;
+use crate::ab::outcome::{win_share, PromptSet};
 use crate::stats::bradley_terry::{fit_with_intervals, Match, Ratings};
 use crate::stats::input::InputError;
 use crate::stats::Proportion;
@@ -84,15 +84,6 @@ pub struct PairAgreement {
     pub interval: Option<(f64, f64)>,
 }
 
-/// Whether a match's prompt is in `set`.
-fn in_set(benign: bool, set: PromptSet) -> bool {
-    match set {
-        PromptSet::RedTeam => !benign,
-        PromptSet::Benign => benign,
-        PromptSet::All => true,
-    }
-}
-
 /// The feedback model's matches under `question` on `set`, as (i, j, P(i better)).
 pub fn ai_matches(
     manifest: &ArenaManifest,
@@ -102,7 +93,7 @@ pub fn ai_matches(
 ) -> Vec<Match> {
     matches
         .iter()
-        .filter(|m| in_set(m.head_to_head.benign, set))
+        .filter(|m| set.holds(m.head_to_head.benign))
         .filter_map(|m| {
             let i = manifest.index_of(&m.contestants[0])?;
             let j = manifest.index_of(&m.contestants[1])?;
@@ -122,12 +113,7 @@ pub fn human_matches(
         .iter()
         .filter(|p| {
             let benign = manifest.benign.contains(&p.prompt_id);
-            in_set(benign, set)
-                && headline(if benign {
-                    PromptSet::Benign
-                } else {
-                    PromptSet::RedTeam
-                }) == question
+            set.holds(benign) && headline(PromptSet::of(benign)) == question
         })
         .filter_map(|p| {
             let i = manifest.index_of(&p.contestants[0])?;
@@ -249,21 +235,13 @@ pub fn agreement(
                 }) else {
                     continue;
                 };
-                let set = if m.head_to_head.benign {
-                    PromptSet::Benign
-                } else {
-                    PromptSet::RedTeam
-                };
-                let Some(p) = m.head_to_head.p_a(headline(set)) else {
+                let Some(p) = m
+                    .head_to_head
+                    .p_a(headline(PromptSet::of(m.head_to_head.benign)))
+                else {
                     continue;
                 };
-                let ai = if p > 0.5 {
-                    1.0
-                } else if p < 0.5 {
-                    0.0
-                } else {
-                    0.5
-                };
+                let ai = win_share(p);
                 let person = pick.score_first();
                 // Both sure: 1 when they agree; either a tie: half.
                 let weight = if ai == 0.5 || person == 0.5 {

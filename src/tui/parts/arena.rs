@@ -7,19 +7,18 @@ use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::ab::arena::load::{append_pick, blind_queue, latest, load_outcome};
+use crate::ab::arena::load::{append_pick, latest, read_files};
 use crate::ab::arena::HumanPick;
 use crate::tui::event::AppEvent;
 use crate::tui::views::arena::LoadedArena;
 
 /// The arena in `dir`, with the pairs left to judge blind.
 pub fn read(dir: &Path) -> Result<LoadedArena, String> {
-    let outcome = load_outcome(dir).map_err(|e| format!("{e:#}"))?;
-    let blind = blind_queue(dir).map_err(|e| format!("{e:#}"))?;
+    let files = read_files(dir).map_err(|e| format!("{e:#}"))?;
     Ok(LoadedArena {
         dir: dir.to_path_buf(),
-        outcome,
-        blind,
+        outcome: files.outcome().map_err(|e| format!("{e:#}"))?,
+        blind: files.blind_queue(),
     })
 }
 

@@ -102,7 +102,7 @@ impl BlindJudge {
         BlindJudge::over(queue, Target::Session, seed)
     }
 
-    /// Blind judging over an arena's matches not picked yet (from [`blind_queue`]); the picks
+    /// Blind judging over an arena's matches not picked yet (from [`crate::ab::arena::load::ArenaFiles::blind_queue`]); the picks
     /// go to the arena's `human.jsonl`.
     pub fn for_arena(dir: PathBuf, pairs: Vec<BlindPair>, seed: u64) -> BlindJudge {
         let queue = pairs
