@@ -10,9 +10,8 @@ use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::Command;
@@ -24,6 +23,7 @@ use crate::ab::head_to_head::Question;
 use crate::ab::outcome::PromptSet;
 use crate::insights::report::with_interval;
 use crate::tui::keymap::Action;
+use crate::tui::widgets::charts::Cross;
 use crate::tui::widgets::wrap::wrap_text;
 
 /// Colours of the contestants' points, in turn.
@@ -238,38 +238,15 @@ fn elo_chart(frame: &mut Frame, area: Rect, o: &ArenaOutcome) {
     }
     let (px, py) = ((x1 - x0) * 0.08, (y1 - y0) * 0.08);
     let (x0, x1, y0, y1) = (x0 - px, x1 + px, y0 - py, y1 + py);
-    let segments: Vec<[Vec<(f64, f64)>; 2]> = points
+    let crosses: Vec<(usize, Cross)> = points
         .iter()
-        .flatten()
-        .map(|((x, y), (xl, xh), (yl, yh))| {
-            [vec![(*xl, *y), (*xh, *y)], vec![(*x, *yl), (*x, *yh)]]
-        })
+        .enumerate()
+        .filter_map(|(c, p)| Some((c, p.as_ref()?)))
+        .map(|(c, (centre, x, y))| (c, Cross::new(*centre, Some(*x), Some(*y))))
         .collect();
-    let centres: Vec<[(f64, f64); 1]> = points.iter().flatten().map(|(p, _, _)| [*p]).collect();
     let mut datasets = Vec::new();
-    for (n, (c, _)) in points
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.is_some())
-        .enumerate()
-    {
-        let style = Style::default().fg(COLORS[c % COLORS.len()]);
-        for segment in &segments[n] {
-            datasets.push(
-                Dataset::default()
-                    .graph_type(GraphType::Line)
-                    .marker(Marker::Braille)
-                    .style(style)
-                    .data(segment),
-            );
-        }
-        datasets.push(
-            Dataset::default()
-                .graph_type(GraphType::Scatter)
-                .marker(Marker::Block)
-                .style(style.add_modifier(Modifier::BOLD))
-                .data(&centres[n]),
-        );
+    for (c, cross) in &crosses {
+        datasets.extend(cross.datasets(Style::default().fg(COLORS[c % COLORS.len()]), None));
     }
     let labels = |lo: f64, hi: f64| {
         vec![

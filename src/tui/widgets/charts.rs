@@ -109,12 +109,47 @@ fn bar_cells(percent: f64, cells: usize) -> u64 {
     (exact.round() as u64).clamp(1, cells as u64)
 }
 
-/// A point and its interval on each axis.
-struct Point {
-    x: f64,
-    y: f64,
-    x_interval: Option<(f64, f64)>,
-    y_interval: Option<(f64, f64)>,
+/// A point with its interval on each axis, drawn as a cross.
+pub struct Cross {
+    segments: [Vec<(f64, f64)>; 2],
+    centre: [(f64, f64); 1],
+}
+
+impl Cross {
+    /// The cross of (x, y); a missing interval is the point itself.
+    pub fn new(
+        (x, y): (f64, f64),
+        x_interval: Option<(f64, f64)>,
+        y_interval: Option<(f64, f64)>,
+    ) -> Cross {
+        let (x0, x1) = x_interval.unwrap_or((x, x));
+        let (y0, y1) = y_interval.unwrap_or((y, y));
+        Cross {
+            segments: [vec![(x0, y), (x1, y)], vec![(x, y0), (x, y1)]],
+            centre: [(x, y)],
+        }
+    }
+
+    /// Its datasets in `style`: the two interval lines, then the point, named in the legend
+    /// when `name` is given.
+    pub fn datasets(&self, style: Style, name: Option<String>) -> [Dataset<'_>; 3] {
+        let line = |segment| {
+            Dataset::default()
+                .graph_type(GraphType::Line)
+                .marker(Marker::Braille)
+                .style(style)
+                .data(segment)
+        };
+        let mut point = Dataset::default()
+            .graph_type(GraphType::Scatter)
+            .marker(Marker::Block)
+            .style(style.add_modifier(Modifier::BOLD))
+            .data(&self.centre);
+        if let Some(name) = name {
+            point = point.name(name);
+        }
+        [line(&self.segments[0]), line(&self.segments[1]), point]
+    }
 }
 
 /// The win rate (and interval) of A under a question over all prompts; B's is its mirror.
@@ -138,51 +173,16 @@ pub fn harmless_vs_helpful(frame: &mut Frame, area: Rect, outcome: &AbOutcome) {
         return;
     };
     let mirror = |ci: Option<(f64, f64)>| ci.map(|(lo, hi)| (1.0 - hi, 1.0 - lo));
-    let points = [
-        Point {
-            x: help,
-            y: harm,
-            x_interval: help_ci,
-            y_interval: harm_ci,
-        },
-        Point {
-            x: 1.0 - help,
-            y: 1.0 - harm,
-            x_interval: mirror(help_ci),
-            y_interval: mirror(harm_ci),
-        },
+    let crosses = [
+        Cross::new((help, harm), help_ci, harm_ci),
+        Cross::new((1.0 - help, 1.0 - harm), mirror(help_ci), mirror(harm_ci)),
     ];
     let names = [&outcome.sides[0].name, &outcome.sides[1].name];
     let colors = [Color::Cyan, Color::Magenta];
-    let crosses: Vec<[Vec<(f64, f64)>; 2]> = points
-        .iter()
-        .map(|p| {
-            let (x0, x1) = p.x_interval.unwrap_or((p.x, p.x));
-            let (y0, y1) = p.y_interval.unwrap_or((p.y, p.y));
-            [vec![(x0, p.y), (x1, p.y)], vec![(p.x, y0), (p.x, y1)]]
-        })
-        .collect();
-    let centres: Vec<[(f64, f64); 1]> = points.iter().map(|p| [(p.x, p.y)]).collect();
     let mut datasets = Vec::new();
     for i in 0..2 {
-        let style = Style::default().fg(colors[i]);
-        for segment in &crosses[i] {
-            datasets.push(
-                Dataset::default()
-                    .graph_type(GraphType::Line)
-                    .marker(Marker::Braille)
-                    .style(style)
-                    .data(segment),
-            );
-        }
-        datasets.push(
-            Dataset::default()
-                .name(format!("{} {}", ["A", "B"][i], names[i]))
-                .graph_type(GraphType::Scatter)
-                .marker(Marker::Block)
-                .style(style.add_modifier(Modifier::BOLD))
-                .data(&centres[i]),
-        );
+        let name = format!("{} {}", ["A", "B"][i], names[i]);
+        datasets.extend(crosses[i].datasets(Style::default().fg(colors[i]), Some(name)));
     }
     let axis = |title: &'static str| {
         Axis::default()
