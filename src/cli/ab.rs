@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use tokio_util::sync::CancellationToken;
 
 use crate::ab::markdown::to_markdown;
 use crate::ab::run::{run_ab, AbEvent, AbPlan, Contender, LoadModels};
@@ -76,14 +75,7 @@ pub async fn ab(args: &AbArgs) -> anyhow::Result<String> {
             }
         }
     });
-    let cancel = CancellationToken::new();
-    let stop = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping: finished prompts are kept; run again to resume");
-            stop.cancel();
-        }
-    });
+    let cancel = crate::cli::cancel_on_ctrl_c("finished prompts are kept; run again to resume");
     let outcome = run_ab(&plan, load.as_ref(), Some(tx), cancel).await;
     let _ = printer.await;
     let outcome = outcome?;

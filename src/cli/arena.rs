@@ -8,7 +8,6 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use tokio_util::sync::CancellationToken;
 
 use crate::ab::arena::markdown::to_markdown;
 use crate::ab::arena::run::{
@@ -105,14 +104,8 @@ pub async fn arena(args: &AbArgs) -> anyhow::Result<String> {
             }
         }
     });
-    let cancel = CancellationToken::new();
-    let stop = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping: finished prompts and matches are kept; run again to resume");
-            stop.cancel();
-        }
-    });
+    let cancel =
+        crate::cli::cancel_on_ctrl_c("finished prompts and matches are kept; run again to resume");
     let outcome = run_arena(&plan, load.as_ref(), Some(tx), cancel).await;
     let _ = printer.await;
     let outcome = outcome?;

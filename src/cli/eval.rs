@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::args::EvalArgs;
 use crate::cli::report::ReportFormat;
@@ -122,14 +121,7 @@ pub async fn eval(args: &EvalArgs) -> anyhow::Result<String> {
             }
         }
     });
-    let cancel = CancellationToken::new();
-    let stop = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping: answers so far are kept; run again to resume");
-            stop.cancel();
-        }
-    });
+    let cancel = crate::cli::cancel_on_ctrl_c("answers so far are kept; run again to resume");
     let answers = run_eval(&plan, feedback.clone(), Some(tx), cancel).await;
     let _ = printer.await;
     let answers = answers?;

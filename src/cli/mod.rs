@@ -26,6 +26,20 @@ pub(crate) fn load_constitution(
         .map_err(|diags| anyhow::Error::new(BadInput(crate::data::diagnostic::lines(&diags))))
 }
 
+/// A token cancelled on Ctrl+C, after `what_is_kept` is printed (e.g. "finished prompts are
+/// kept; run again to resume").
+pub(crate) fn cancel_on_ctrl_c(what_is_kept: &'static str) -> tokio_util::sync::CancellationToken {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: {what_is_kept}");
+            stop.cancel();
+        }
+    });
+    cancel
+}
+
 /// A problem with a file the user gave (a constitution, a prompt set, a model file), as
 /// opposed to a failure of the program: `cai` exits with status 2 for it, as `cai check` does.
 #[derive(Debug)]
