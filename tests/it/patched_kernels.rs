@@ -3,7 +3,8 @@
 //! must match a plain f32 matmul of the dequantized weights. mistral.rs's CPU attention, for
 //! prompts (many query rows) and for batched decoding steps (one row per sequence): it must
 //! match attention computed in f64. mistral.rs's RMS norm of a decoding step's few rows, computed
-//! on the calling thread: it must equal candle-nn's kernel, which does many rows.
+//! on the calling thread: it must equal candle-nn's kernel, which does many rows. The vector exp
+//! of the prompt kernels: within 2 ulp of libm's, the same bits in a vector's lanes and alone.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
@@ -135,6 +136,136 @@ fn attention_for_prompts_matches_f64() {
     check_attention(1, 37, 0);
     check_attention(2, 64, 5);
     check_attention(1, 300, 357);
+}
+
+/// Runs mistral.rs's CPU attention (9 query heads over 3 key/value heads, head size 64).
+fn run_attention(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>) -> Vec<f32> {
+    use mistralrs_core::layers::{Sdpa, SdpaParams};
+    let params = SdpaParams {
+        n_kv_groups: 3,
+        softcap: None,
+        softmax_scale: 1.0 / 8.0,
+        sliding_window: None,
+        sinks: None,
+    };
+    let got = Sdpa.run_attention(q, k, v, mask, None, &params).unwrap();
+    got.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+}
+
+/// The causal mask of `q_len` rows after `past` positions, each sequence's first `pad[b]`
+/// positions masked too (left padding), shaped (b, 1, q_len, kv_len).
+fn padded_causal_mask(pad: &[usize], q_len: usize, past: usize) -> Tensor {
+    let kv_len = past + q_len;
+    let values: Vec<f32> = pad
+        .iter()
+        .flat_map(|&p| {
+            (0..q_len).flat_map(move |i| {
+                (0..kv_len).map(move |j| {
+                    if j > past + i || j < p {
+                        f32::NEG_INFINITY
+                    } else {
+                        0.0
+                    }
+                })
+            })
+        })
+        .collect();
+    Tensor::from_vec(values, (pad.len(), 1, q_len, kv_len), &Device::Cpu).unwrap()
+}
+
+#[test]
+fn attention_for_left_padded_prompts_matches_f64() {
+    // Two sequences in one prompt batch, the second's first 19 positions padding, the first's
+    // none; rows and keys not multiples of the kernel's blocks.
+    let cpu = &Device::Cpu;
+    let (b, h, kv_h, d, q_len) = (2, 9, 3, 64, 45);
+    let q = Tensor::randn(0f32, 1.0, (b, h, q_len, d), cpu).unwrap();
+    let k = Tensor::randn(0f32, 1.0, (b, kv_h, q_len, d), cpu).unwrap();
+    let v = Tensor::randn(0f32, 1.0, (b, kv_h, q_len, d), cpu).unwrap();
+    let mask = padded_causal_mask(&[0, 19], q_len, 0);
+    let got = run_attention(&q, &k, &v, Some(&mask));
+    let want = attention_f64(&q, &k, &v, Some(&mask));
+    let mut compared = 0;
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        let (seq, row) = (i / (h * q_len * d), i / d % q_len);
+        if seq == 1 && row < 19 {
+            // A padding row sees no key; what it holds is never read.
+            continue;
+        }
+        assert!(
+            (*g as f64 - w).abs() < 1e-5,
+            "element {i} (sequence {seq}, row {row}) is {g}, f64 reference {w}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, h * d * (2 * q_len - 19));
+}
+
+#[test]
+fn a_prompt_split_by_a_prefix_cache_hit_gives_the_same_bits_as_whole() {
+    // The last 23 rows of a 130-token prompt, computed with the whole prompt and computed
+    // alone after the first 107 positions (as after a prefix-cache hit): equal bit for bit,
+    // so an answer does not depend on whether its prompt was found in the cache.
+    let cpu = &Device::Cpu;
+    let (h, kv_h, d, len, tail) = (9, 3, 64, 130, 23);
+    let q = Tensor::randn(0f32, 1.0, (1, h, len, d), cpu).unwrap();
+    let k = Tensor::randn(0f32, 1.0, (1, kv_h, len, d), cpu).unwrap();
+    let v = Tensor::randn(0f32, 1.0, (1, kv_h, len, d), cpu).unwrap();
+    let whole = run_attention(&q, &k, &v, Some(&padded_causal_mask(&[0], len, 0)));
+    let q_tail = q.narrow(2, len - tail, tail).unwrap().contiguous().unwrap();
+    let mask_tail = padded_causal_mask(&[0], tail, len - tail);
+    let split = run_attention(&q_tail, &k, &v, Some(&mask_tail));
+    for head in 0..h {
+        for row in 0..tail {
+            let w = &whole[(head * len + len - tail + row) * d..][..d];
+            let s = &split[(head * tail + row) * d..][..d];
+            let (w_bits, s_bits): (Vec<u32>, Vec<u32>) = (
+                w.iter().map(|x| x.to_bits()).collect(),
+                s.iter().map(|x| x.to_bits()).collect(),
+            );
+            assert_eq!(w_bits, s_bits, "head {head}, row {row} of the tail");
+        }
+    }
+}
+
+#[test]
+fn vector_exp_is_within_two_ulp_of_libm_and_zero_below_its_range() {
+    use mistralrs_core::cpu_exp::exp;
+    let mut x = -87.0f32;
+    let mut checked = 0;
+    while x <= 88.0 {
+        let (got, want) = (exp(x), x.exp());
+        let ulp = (i64::from(got.to_bits()) - i64::from(want.to_bits())).abs();
+        assert!(ulp <= 2, "exp({x}) = {got}, libm {want}: {ulp} ulp");
+        x += 0.0137;
+        checked += 1;
+    }
+    assert!(checked > 12_000);
+    assert_eq!(exp(0.0), 1.0);
+    assert_eq!(exp(-88.0), 0.0);
+    assert_eq!(exp(f32::NEG_INFINITY), 0.0);
+}
+
+#[test]
+fn silu_and_multiply_gives_the_same_bits_in_a_long_slice_and_alone() {
+    // A prompt's rows go through the vector lanes, a short tail through the scalar code:
+    // every value must get the same bits either way, and be SiLU(x)·y.
+    use mistralrs_core::cpu_exp::silu_mul;
+    let xs: Vec<f32> = (0..29).map(|i| (i as f32 - 14.0) * 0.77).collect();
+    let ys: Vec<f32> = (0..29).map(|i| 1.0 + i as f32 * 0.1).collect();
+    let mut whole = vec![0f32; 29];
+    silu_mul(&xs, &ys, &mut whole);
+    for i in 0..29 {
+        let mut alone = [0f32];
+        silu_mul(&xs[i..=i], &ys[i..=i], &mut alone);
+        assert_eq!(alone[0].to_bits(), whole[i].to_bits(), "value {i}");
+        let want = xs[i] / (1.0 + (-xs[i]).exp()) * ys[i];
+        assert!(
+            (whole[i] - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "value {i}: {} against {want}",
+            whole[i]
+        );
+    }
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub const MISTRALRS_GIT_REVISION: &str = match option_env!("MISTRALRS_GIT_REVISI
     None => "unknown",
 };
 
+#[doc(hidden)]
+pub mod cpu_exp;
 mod cuda;
 mod device_map;
 mod engine;

@@ -753,20 +753,33 @@ pub fn apply_triangular(xs: &Tensor, diagonal: isize, upper: bool) -> Result<Ten
 pub fn mul_and_act(a: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
     // A decoding step's few thousand values on the CPU: on the calling thread. The fused
     // kernel splits every call over rayon's pool, so a decoding step of a small model paid a
-    // thread wake-up and a sleep on a latch for it in every layer. Same arithmetic.
+    // thread wake-up and a sleep on a latch for it in every layer. A prompt's rows: split
+    // over rayon's pool. Both with the vectorised exp of `cpu_exp`, so a row gets the same
+    // bits in a prompt and in a decoding step.
     if a.device().is_cpu()
         && [a.dtype(), b.dtype()] == [DType::F32; 2]
         && matches!(act, Activation::Silu | Activation::Swish)
         && a.shape() == b.shape()
-        && a.elem_count() <= 32 * 1024
+        && (crate::cpu_exp::prompt_kernels_on() || a.elem_count() <= 32 * 1024)
     {
+        use rayon::prelude::*;
+        const ON_THE_CALLER: usize = 32 * 1024;
+        const PER_JOB: usize = 16 * 1024;
         let xs = a.flatten_all()?.to_vec1::<f32>()?;
         let ys = b.flatten_all()?.to_vec1::<f32>()?;
-        let out: Vec<f32> = xs
-            .iter()
-            .zip(&ys)
-            .map(|(&x, &y)| x / (1.0 + (-x).exp()) * y)
-            .collect();
+        let mut out = vec![0f32; xs.len()];
+        if !crate::cpu_exp::prompt_kernels_on() {
+            // As before the vectorised exp, for measuring it.
+            for ((o, &x), &y) in out.iter_mut().zip(&xs).zip(&ys) {
+                *o = x / (1.0 + (-x).exp()) * y;
+            }
+        } else if xs.len() <= ON_THE_CALLER {
+            crate::cpu_exp::silu_mul(&xs, &ys, &mut out);
+        } else {
+            out.par_chunks_mut(PER_JOB)
+                .zip(xs.par_chunks(PER_JOB).zip(ys.par_chunks(PER_JOB)))
+                .for_each(|(o, (x, y))| crate::cpu_exp::silu_mul(x, y, o));
+        }
         return Tensor::from_vec(out, a.shape(), a.device());
     }
     // Check if we can use the fused kernel (works on CUDA, Metal, and CPU)

@@ -251,12 +251,24 @@ impl DowncastF32 for bf16 {
 /// hot kernels can run entirely in `f32` and only down‑cast when writing out.
 pub trait UpcastF32 {
     fn to_f32(self) -> f32;
+
+    /// The data as `f32` when it is `f32` (the blocked prompt kernel reads only that).
+    fn as_f32(_data: &[Self]) -> Option<&[f32]>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 impl UpcastF32 for f32 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self
+    }
+
+    fn as_f32(data: &[Self]) -> Option<&[f32]> {
+        Some(data)
     }
 }
 
@@ -648,6 +660,53 @@ where
         (Some(data), Some(dims)) => Some(MaskInfo { data, dims, b, h }),
         _ => None,
     };
+
+    // f32 rows with a head size of a multiple of 16 (every model on the CPU, since
+    // activations there are f32): the blocked kernel of `cpu_prompt`, on candle's row workers
+    // (the matmuls around it use them too), or rayon's pool when they are busy.
+    if let (Some(qf), Some(kf), Some(vf), true) = (
+        T::as_f32(q_data),
+        T::as_f32(k_data),
+        T::as_f32(v_data),
+        max_bias == 0.0
+            && dv == d
+            && super::cpu_prompt::available(d)
+            && crate::cpu_exp::prompt_kernels_on(),
+    ) {
+        let row = |b_i: usize, h_i: usize, q_pos: usize, out: &mut [f32]| {
+            if let Some(mask) = &mask_info {
+                mask.row_into(b_i, h_i, q_pos, out);
+            }
+        };
+        let run = |units: usize, part: &(dyn Fn(std::ops::Range<usize>) + Sync)| {
+            let workers = candle_core::quantized::row_workers::RowWorkers::global();
+            if !workers.run_ranges(units, part) {
+                const PER_JOB: usize = 8;
+                FLASH_ATTN_POOL.install(|| {
+                    (0..units.div_ceil(PER_JOB))
+                        .into_par_iter()
+                        .for_each(|job| part(job * PER_JOB..((job + 1) * PER_JOB).min(units)))
+                });
+            }
+        };
+        let mut out_f = vec![0f32; b * q_len * h * dv];
+        super::cpu_prompt::attention(
+            qf,
+            kf,
+            vf,
+            mask_info.as_ref().map(|_| &row as super::cpu_prompt::MaskRow<'_>),
+            (b, q_len, h, d),
+            (kv_len, k_h, v_h),
+            qstride,
+            kstride,
+            vstride,
+            scale,
+            logit_softcap,
+            &mut out_f,
+            &run,
+        );
+        return Tensor::from_vec(out_f, (b, h, q_len, dv), &Device::Cpu);
+    }
 
     let mut scale_applied = scale;
     if logit_softcap != 0.0 {
