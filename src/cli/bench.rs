@@ -75,7 +75,6 @@ const PREFILL_RUNS: usize = 5;
 /// Decode tokens/s of one greedy request: tokens after the first over the time after the first.
 /// Also returns the prefill rate: prompt tokens over the time of a one-token request (the
 /// median of `PREFILL_RUNS`).
-
 pub async fn decode_and_prefill(
     model: &Arc<dyn Backend>,
     tokens: u32,
