@@ -175,6 +175,10 @@ fn padded_causal_mask(pad: &[usize], q_len: usize, past: usize) -> Tensor {
 
 #[test]
 fn attention_for_left_padded_prompts_matches_f64() {
+    check_left_padded_prompts();
+}
+
+fn check_left_padded_prompts() {
     // Two sequences in one prompt batch, the second's first 19 positions padding, the first's
     // none; rows and keys not multiples of the kernel's blocks.
     let cpu = &Device::Cpu;
@@ -203,6 +207,10 @@ fn attention_for_left_padded_prompts_matches_f64() {
 
 #[test]
 fn a_prompt_split_by_a_prefix_cache_hit_gives_the_same_bits_as_whole() {
+    check_prefix_split_bits();
+}
+
+fn check_prefix_split_bits() {
     // The last 23 rows of a 130-token prompt, computed with the whole prompt and computed
     // alone after the first 107 positions (as after a prefix-cache hit): equal bit for bit,
     // so an answer does not depend on whether its prompt was found in the cache.
@@ -225,6 +233,32 @@ fn a_prompt_split_by_a_prefix_cache_hit_gives_the_same_bits_as_whole() {
             );
             assert_eq!(w_bits, s_bits, "head {head}, row {row} of the tail");
         }
+    }
+}
+
+/// The attention checks above with the blocked prompt kernel and the 8-lane exp switched on
+/// (`MISTRALRS_CPU_PROMPT_KERNELS=1`, mistralrs-core 0022 and 0023). The switch is read once
+/// per process, so the checks run in a process of their own.
+#[test]
+fn attention_with_the_prompt_kernels_on_matches_f64_and_splits_bit_for_bit() {
+    crate::support::in_child_process(
+        "patched_kernels::child_prompt_kernel_checks",
+        &[("MISTRALRS_CPU_PROMPT_KERNELS", "1")],
+        1,
+    );
+}
+
+#[test]
+#[ignore = "run in a child process with the prompt kernels on, by the test above"]
+fn child_prompt_kernel_checks() {
+    if crate::support::is_child() {
+        assert!(mistralrs_core::cpu_exp::prompt_kernels_on());
+        check_attention(1, 37, 0);
+        check_attention(2, 64, 5);
+        check_attention(1, 300, 357);
+        check_left_padded_prompts();
+        check_prefix_split_bits();
+        check_attention(3, 1, 130);
     }
 }
 
