@@ -21,6 +21,7 @@ mod kill_resume;
 mod llama_server;
 mod llama_server_runs;
 mod option_logits;
+mod patched_attention;
 mod patched_kernels;
 mod patched_row_workers;
 mod patched_sampler;
