@@ -1,5 +1,5 @@
 //! `cai bench`: how fast the model runs here. Decode and prefill speed of one request, total
-//! throughput with 1 and 8 requests in flight, and seconds per prompt for the whole pipeline
+//! throughput with 1, 4 and 8 requests in flight, and seconds per prompt for the whole pipeline
 //! (initial answer, 2 critique/revision rounds, comparison). `--json` prints one object.
 
 use std::sync::Arc;
@@ -18,6 +18,7 @@ pub struct BenchReport {
     pub decode_tok_s: f64,
     pub prefill_tok_s: f64,
     pub throughput_1_tok_s: f64,
+    pub throughput_4_tok_s: f64,
     pub throughput_8_tok_s: f64,
     pub pipeline_s_per_prompt: f64,
     /// Prefix reuse: seconds to the first token of a request opening with the constitution's
@@ -126,7 +127,7 @@ async fn first_arrival(
     rx.recv().await.map(|_| started.elapsed().as_secs_f64())
 }
 
-/// Requests behind each throughput number: the same work with 1 or with 8 in flight.
+/// Requests behind each throughput number: the same work with 1, 4 or 8 in flight.
 const THROUGHPUT_REQUESTS: usize = 8;
 
 /// Total completion tokens per second of `THROUGHPUT_REQUESTS` sampled requests of the same
@@ -189,6 +190,7 @@ pub async fn bench_model(model: &Arc<dyn Backend>, tokens: u32) -> anyhow::Resul
     let (decode, prefill) = decode_and_prefill(model, tokens).await?;
     // Two-digit numbers, so every prompt of both runs has the same number of tokens.
     let t1 = throughput(model, 1, tokens, 10).await?;
+    let t4 = throughput(model, 4, tokens, 30).await?;
     let t8 = throughput(model, 8, tokens, 20).await?;
     Ok(BenchReport {
         model: model.info().id,
@@ -196,6 +198,7 @@ pub async fn bench_model(model: &Arc<dyn Backend>, tokens: u32) -> anyhow::Resul
         decode_tok_s: decode,
         prefill_tok_s: prefill,
         throughput_1_tok_s: t1,
+        throughput_4_tok_s: t4,
         throughput_8_tok_s: t8,
         pipeline_s_per_prompt: f64::NAN,
         prefix_reuse: None,
@@ -252,8 +255,8 @@ impl BenchReport {
     /// A small table for people.
     pub fn table(&self) -> String {
         format!(
-            "model                 {}\nthreads               {}\ndecode                {:.1} tokens/s\nprefill               {:.1} tokens/s\nthroughput, 1 request {:.1} tokens/s\nthroughput, 8 requests {:.1} tokens/s\npipeline              {:.1} s/prompt (initial + 2 rounds + comparison)",
-            self.model, self.threads, self.decode_tok_s, self.prefill_tok_s, self.throughput_1_tok_s, self.throughput_8_tok_s, self.pipeline_s_per_prompt
+            "model                 {}\nthreads               {}\ndecode                {:.1} tokens/s\nprefill               {:.1} tokens/s\nthroughput, 1 request {:.1} tokens/s\nthroughput, 4 requests {:.1} tokens/s\nthroughput, 8 requests {:.1} tokens/s\npipeline              {:.1} s/prompt (initial + 2 rounds + comparison)",
+            self.model, self.threads, self.decode_tok_s, self.prefill_tok_s, self.throughput_1_tok_s, self.throughput_4_tok_s, self.throughput_8_tok_s, self.pipeline_s_per_prompt
         ) + &match &self.prefix_reuse {
             Some(p) => format!(
                 "\nshared prefix         {} tokens: first token after {:.2} s cold, {:.2} s cached",

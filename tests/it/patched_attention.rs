@@ -1,7 +1,7 @@
 //! mistral.rs's patched CPU attention (see `patches/README.md`), for prompts (many query rows,
 //! left-padded batches, a prompt split by a prefix-cache hit) and for batched decoding steps (one
 //! row per sequence): it must match attention computed in f64, with the blocked prompt kernel
-//! off (the default) and on. The vector exp of the prompt kernels: within 2 ulp of libm's, the
+//! on (the default) and off. The vector exp of the prompt kernels: within 2 ulp of libm's, the
 //! same bits in a vector's lanes and alone.
 
 use candle_core::{Device, Tensor};
@@ -177,29 +177,49 @@ fn check_prefix_split_bits() {
     }
 }
 
-/// The attention checks above with the blocked prompt kernel and the 8-lane exp switched on
-/// (`MISTRALRS_CPU_PROMPT_KERNELS=1`, mistralrs-core 0022 and 0023). The switch is read once
-/// per process, so the checks run in a process of their own.
+/// The attention checks above with the blocked prompt kernel and the 8-lane exp switched off
+/// (`MISTRALRS_CPU_PROMPT_KERNELS=0`, mistralrs-core 0022 and 0023): the row-at-a-time kernel
+/// that other builds and dtypes keep. The switch is read once per process, so the checks run
+/// in a process of their own.
 #[test]
-fn attention_with_the_prompt_kernels_on_matches_f64_and_splits_bit_for_bit() {
+fn attention_with_the_prompt_kernels_off_matches_f64_and_splits_bit_for_bit() {
     crate::support::in_child_process(
-        "patched_attention::child_prompt_kernel_checks",
-        &[("MISTRALRS_CPU_PROMPT_KERNELS", "1")],
+        "patched_attention::child_attention_checks_with_the_kernels_off",
+        &[("MISTRALRS_CPU_PROMPT_KERNELS", "0")],
         1,
     );
 }
 
 #[test]
-#[ignore = "run in a child process with the prompt kernels on, by the test above"]
-fn child_prompt_kernel_checks() {
+#[ignore = "run in a child process with the prompt kernels off, by the test above"]
+fn child_attention_checks_with_the_kernels_off() {
     if crate::support::is_child() {
-        assert!(mistralrs_core::cpu_exp::prompt_kernels_on());
+        assert!(!mistralrs_core::cpu_exp::prompt_kernels_on());
         check_attention(1, 37, 0);
         check_attention(2, 64, 5);
         check_attention(1, 300, 357);
         check_left_padded_prompts();
         check_prefix_split_bits();
         check_attention(3, 1, 130);
+    }
+}
+
+/// Without the variable, the prompt kernels run: the checks in this process test them.
+#[test]
+fn the_prompt_kernels_are_on_unless_switched_off() {
+    crate::support::in_child_process(
+        "patched_attention::child_prompt_kernels_default",
+        &[("MISTRALRS_CPU_PROMPT_KERNELS", "")],
+        1,
+    );
+}
+
+#[test]
+#[ignore = "run in a child process without the kernel switch, by the test above"]
+fn child_prompt_kernels_default() {
+    if crate::support::is_child() {
+        assert!(std::env::var_os("MISTRALRS_CPU_PROMPT_KERNELS").is_none());
+        assert!(mistralrs_core::cpu_exp::prompt_kernels_on());
     }
 }
 

@@ -14,8 +14,11 @@ use tokio_util::sync::CancellationToken;
 use crate::support::default_model;
 use default_model::{policy, RUNTIME};
 
-/// Greedily, SmolLM2-135M-Instruct answers this by repeating the same few sentences.
-const LOOPING_PROMPT: &str = "List every number you know.";
+/// Greedily, SmolLM2-135M-Instruct answers this by naming the seven days over and over. Which
+/// prompts loop depends on the arithmetic: this one loops with the prompt kernels of
+/// mistralrs-core 0022-0023 (the default) and without them, where the penalties below leave
+/// it a little repetitive still.
+const LOOPING_PROMPT: &str = "List the days of the week again and again.";
 const TOKENS: u32 = 100;
 
 fn generate(sampling: Sampling) -> cai_workbench::model::Generation {

@@ -8,12 +8,11 @@
 use std::arch::x86_64::*;
 
 /// Whether the vectorised kernels run (`cpu_prompt`'s attention of prompts and `silu_mul`):
-/// only with `MISTRALRS_CPU_PROMPT_KERNELS=1`. They are right to f32 rounding, but they move a
-/// small model's greedy text and option probabilities as any change of arithmetic does, so
-/// they are opt-in until the checks pinned to the old arithmetic are pinned anew.
+/// yes unless `MISTRALRS_CPU_PROMPT_KERNELS=0`, which keeps the row-at-a-time attention and
+/// libm's `expf` (the arithmetic before these kernels, for a before-and-after in one binary).
 pub fn prompt_kernels_on() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var("MISTRALRS_CPU_PROMPT_KERNELS").is_ok_and(|v| v == "1"))
+    *ON.get_or_init(|| std::env::var("MISTRALRS_CPU_PROMPT_KERNELS").as_deref() != Ok("0"))
 }
 
 /// exp of 8 values (Cephes' polynomial, within 2 ulp of `f32::exp` on [−87, 88]): exactly zero

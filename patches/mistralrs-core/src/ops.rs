@@ -754,14 +754,15 @@ pub fn mul_and_act(a: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
     // A decoding step's few thousand values on the CPU: on the calling thread. The fused
     // kernel splits every call over rayon's pool, so a decoding step of a small model paid a
     // thread wake-up and a sleep on a latch for it in every layer. A prompt's rows: split
-    // over rayon's pool. Both with the vectorised exp of `cpu_exp` when its kernels are on
-    // (`MISTRALRS_CPU_PROMPT_KERNELS=1`), so a row gets the same bits in a prompt and in a
-    // decoding step; otherwise as before.
+    // over rayon's pool. Both with the vectorised exp of `cpu_exp` unless its kernels are off
+    // (`MISTRALRS_CPU_PROMPT_KERNELS=0`), so a row gets the same bits in a prompt and in a
+    // decoding step; off, as before.
+    let vector_exp = crate::cpu_exp::prompt_kernels_on();
     if a.device().is_cpu()
         && [a.dtype(), b.dtype()] == [DType::F32; 2]
         && matches!(act, Activation::Silu | Activation::Swish)
         && a.shape() == b.shape()
-        && (crate::cpu_exp::prompt_kernels_on() || a.elem_count() <= 32 * 1024)
+        && (vector_exp || a.elem_count() <= 32 * 1024)
     {
         use rayon::prelude::*;
         const ON_THE_CALLER: usize = 32 * 1024;
@@ -769,7 +770,7 @@ pub fn mul_and_act(a: &Tensor, b: &Tensor, act: Activation) -> Result<Tensor> {
         let xs = a.flatten_all()?.to_vec1::<f32>()?;
         let ys = b.flatten_all()?.to_vec1::<f32>()?;
         let mut out = vec![0f32; xs.len()];
-        if !crate::cpu_exp::prompt_kernels_on() {
+        if !vector_exp {
             // As before the vectorised exp.
             for ((o, &x), &y) in out.iter_mut().zip(&xs).zip(&ys) {
                 *o = x / (1.0 + (-x).exp()) * y;

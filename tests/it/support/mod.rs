@@ -27,15 +27,20 @@ pub fn heavy() -> MutexGuard<'static, ()> {
 pub const CHILD: &str = "CAI_TEST_CHILD";
 
 /// Runs this test binary's ignored tests matching `filter` in a process of their own with `env`
-/// set (for switches a process reads once, such as a kernel choice or a thread-pool size), and
-/// fails unless exactly `expected` of them ran and passed there.
+/// set (for switches a process reads once, such as a kernel choice or a thread-pool size; an
+/// empty value removes the variable, for the default), and fails unless exactly `expected` of
+/// them ran and passed there.
 pub fn in_child_process(filter: &str, env: &[(&str, &str)], expected: usize) {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut cmd = std::process::Command::new(exe);
     cmd.args([filter, "--ignored", "--test-threads=1", "--nocapture"])
         .env(CHILD, "1");
     for (k, v) in env {
-        cmd.env(k, v);
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let out = cmd.output().expect("the test binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

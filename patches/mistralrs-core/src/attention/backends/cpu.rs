@@ -664,6 +664,7 @@ where
     // f32 rows with a head size of a multiple of 16 (every model on the CPU, since
     // activations there are f32): the blocked kernel of `cpu_prompt`, on candle's row workers
     // (the matmuls around it use them too), or rayon's pool when they are busy.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
     if let (Some(qf), Some(kf), Some(vf), true) = (
         T::as_f32(q_data),
         T::as_f32(k_data),

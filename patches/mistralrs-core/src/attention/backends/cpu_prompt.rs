@@ -5,13 +5,12 @@
 //! together. A row's result does not depend on the rows it is blocked with: its scores are
 //! the same sequential sums, its softmax sums in lanes fixed by absolute key position, and the
 //! keys a block visits outside a row's own range add exact zeros. So a prompt gives the same
-//! bits whole or split by a prefix-cache hit.
+//! bits whole or split by a prefix-cache hit. Built on x86-64 with AVX2 and FMA only (the
+//! module is `cfg`-gated where it is declared).
 
 #![allow(clippy::too_many_arguments)]
 
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 use crate::cpu_exp::{exp_ps, exp_scalar};
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 use std::arch::x86_64::*;
 
 /// Query rows of one head scored together (12 accumulator registers of 8 lanes).
@@ -25,18 +24,12 @@ pub(super) type MaskRow<'a> = &'a (dyn Fn(usize, usize, usize, &mut [f32]) + Syn
 
 /// Whether the blocked kernel runs on this build for head size `d`.
 pub(super) fn available(d: usize) -> bool {
-    cfg!(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    )) && d % KEY_PANEL == 0
-        && d > 0
+    d % KEY_PANEL == 0 && d > 0
 }
 
 /// Attention of `q` (b, q_len, h, d with the given strides) over `k` and `v` (b, kv_len,
 /// kv heads, d), into `out` laid out (b, h, q_len, d). `mask_row` is `None` for no mask.
 /// `run` runs `units` pieces of work, split into ranges, on the caller's threads.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 pub(super) fn attention(
     q: &[f32],
     k: &[f32],
@@ -118,7 +111,7 @@ pub(super) fn attention(
             let first_panel = span_lo / KEY_PANEL;
             let last_panel = span_hi.div_ceil(KEY_PANEL);
             for panel in first_panel..last_panel {
-                // SAFETY: avx2 and fma are enabled for this build (cfg above).
+                // SAFETY: avx2 and fma are enabled for this build (the module is cfg-gated on them).
                 unsafe {
                     score_panel(
                         &q_rows,
@@ -207,7 +200,6 @@ fn transpose_keys(
 
 /// Dot products of `Q_BLOCK` query rows with the 16 keys of one panel, into
 /// `scores[r * stride + first..][..16]`; each one a sequential sum over the key dimension.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 #[inline]
 unsafe fn score_panel(
     q_rows: &[&[f32]; Q_BLOCK],
@@ -240,7 +232,6 @@ unsafe fn score_panel(
 
 /// `row[j] = exp(row[j] - max)` for `j` in `lo..hi` (zero where the score is −∞), and their sum
 /// in 8 lanes fixed by `j % 8`, then added up in one order.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 #[inline]
 unsafe fn exp_and_sum(row: &mut [f32], lo: usize, hi: usize, max: f32) -> f32 {
     let mut lanes = [0f32; 8];
@@ -271,7 +262,6 @@ unsafe fn exp_and_sum(row: &mut [f32], lo: usize, hi: usize, max: f32) -> f32 {
 }
 
 /// `out[r][col..col + 16] = inv_sum[r] * Σ_j scores[r][j] · v[j][col..col + 16]` over the span.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 #[inline]
 unsafe fn weighted_sum(
     scores: &[f32],
@@ -306,23 +296,3 @@ unsafe fn weighted_sum(
         _mm256_storeu_ps(dst.add(8), _mm256_mul_ps(acc[r][1], inv));
     }
 }
-
-#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
-pub(super) fn attention(
-    _q: &[f32],
-    _k: &[f32],
-    _v: &[f32],
-    _mask_row: Option<MaskRow<'_>>,
-    _q_dims: (usize, usize, usize, usize),
-    _kv_dims: (usize, usize, usize),
-    _qstride: &[usize],
-    _kstride: &[usize],
-    _vstride: &[usize],
-    _scale: f32,
-    _logit_softcap: f32,
-    _out: &mut [f32],
-    _run: &dyn Fn(usize, &(dyn Fn(std::ops::Range<usize>) + Sync)),
-) {
-    unreachable!("cpu_prompt::available is false on this build")
-}
-

@@ -1,4 +1,6 @@
 pub(super) mod cpu;
+// The blocked prompt attention needs AVX2 and FMA; other builds keep the row-at-a-time kernel.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 mod cpu_prompt;
 mod flash;
 mod naive;
