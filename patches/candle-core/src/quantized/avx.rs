@@ -697,12 +697,12 @@ enum Kernel {
 ///
 /// Each output is computed exactly as `vec_dot_q8_0_q8_0` computes it (same integer dot
 /// products, same scale products, same order of additions), so results are bit-identical to
-/// one row at a time. What changes is the order of the work: 4 rows times 2 columns at once, so
-/// that each loaded weight block and its absolute value serve 4 rows, each activation block
-/// serves 2 columns, and 8 independent accumulators keep the units busy. The scales are
-/// converted from f16 once per tile and row group instead of once per block pair. With
-/// AVX-VNNI (checked at run time) one `vpdpbusd` replaces `vpmaddubsw` + `vpmaddwd`, with the
-/// same integer result; with AVX-512 the two columns share one register
+/// one row at a time. What changes is the order of the work: 4 rows times 2 columns at once (8
+/// rows with AVX-512), so that each loaded weight block and its absolute value serve 4 rows,
+/// each activation block serves 2 columns, and 8 independent accumulators keep the units busy.
+/// The scales are converted from f16 once per tile and row group instead of once per block
+/// pair. With AVX-VNNI (checked at run time) one `vpdpbusd` replaces `vpmaddubsw` +
+/// `vpmaddwd`, with the same integer result; with AVX-512 the two columns share one register
 /// (`matmul_tile_q8_0_avx512`). Up to `FEW_ROWS` rows (batched decoding) go through
 /// `matmul_few_rows_q8_0` instead.
 pub(crate) fn matmul_tile_q8_0(
@@ -922,11 +922,17 @@ unsafe fn hsum_halves(acc: __m512) -> [f32; 2] {
     [hsum_float_8(lo), hsum_float_8(hi)]
 }
 
-/// `matmul_tile_q8_0` with AVX-512: the two columns of the 4x2 kernel share one 512-bit register
-/// (the first in the low half, the second in the high half), so each instruction does the work
-/// of two 256-bit ones. Every lane goes through the same operations as in the 256-bit kernel
-/// (the same integer dot product, the same scale product, the same fused multiply-add, and the
-/// same 8-lane sum at the end), so the results stay bit-identical to one row at a time.
+/// `matmul_tile_q8_0` with AVX-512: 8 rows times 2 columns, the two columns sharing one 512-bit
+/// register (the first in the low half, the second in the high half). The activations are
+/// made unsigned once per group of rows (a + 128, an exclusive or with 0x80), so that one
+/// `vpdpbusd` that starts from -128 times the weights' 4-byte sums gives each lane's signed
+/// integer dot product exactly, without the sign transfer of the 256-bit kernels (an
+/// instruction per row and block); the weights' sums are computed once per block and serve
+/// the 8 rows. Every lane then goes through the same operations as in the 256-bit kernel (the
+/// same integer dot product, the same scale product, the same fused multiply-add, and the same
+/// 8-lane sum at the end), so the results stay bit-identical to one row at a time. A last
+/// group of fewer than 8 rows takes the same kernel with fewer rows; a last odd column goes
+/// through `vec_dot_q8_0_q8_0`.
 #[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512vnni")]
 unsafe fn matmul_tile_q8_0_avx512(
     kb: usize,
@@ -935,14 +941,106 @@ unsafe fn matmul_tile_q8_0_avx512(
     m: usize,
     dst_t: &mut [f32],
 ) {
-    matmul_tile_q8_0_frame(kb, rhs, lhs, m, dst_t, |w_cols, dw, rows, da| {
-        let mut acc = [_mm512_setzero_ps(); 4];
-        for blk in 0..kb {
-            let w = [&w_cols[0][blk], &w_cols[1][blk]];
-            pair_block_avx512::<4>(w, [dw[0][blk], dw[1][blk]], rows, da, kb, blk, &mut acc);
+    const ROWS: usize = 8;
+    let cols = rhs.len() / kb;
+    // This first pass touches every cache line of the tile; reading ahead from it brings in
+    // the rest of the tile and the start of the next one.
+    let dw: Vec<f32> = rhs
+        .iter()
+        .map(|b| {
+            prefetch_ahead(b);
+            f16::to_f32(b.d)
+        })
+        .collect();
+    let mut unsigned = vec![[0u8; QK8_0]; ROWS * kb];
+    let mut da = vec![0f32; ROWS * kb];
+    let full_cols = cols / 2 * 2;
+    let mut r0 = 0;
+    while r0 < m {
+        let rows = (m - r0).min(ROWS);
+        let group = &lhs[r0 * kb..(r0 + rows) * kb];
+        for ((u, d), b) in unsigned.iter_mut().zip(da.iter_mut()).zip(group) {
+            for (u, &q) in u.iter_mut().zip(&b.qs) {
+                *u = (q as u8) ^ 0x80;
+            }
+            *d = f16::to_f32(b.d);
         }
-        acc.map(|acc_r| hsum_halves(acc_r))
-    })
+        for c0 in (0..full_cols).step_by(2) {
+            let w_cols = [&rhs[c0 * kb..(c0 + 1) * kb], &rhs[(c0 + 1) * kb..(c0 + 2) * kb]];
+            let dw_cols = [&dw[c0 * kb..(c0 + 1) * kb], &dw[(c0 + 1) * kb..(c0 + 2) * kb]];
+            macro_rules! rows {
+                ($($n:literal)*) => {
+                    match rows {
+                        $($n => {
+                            let out =
+                                pair_unsigned_avx512::<$n>(w_cols, dw_cols, &unsigned, &da, kb);
+                            for (r, out_r) in out.iter().enumerate() {
+                                for (c, &v) in out_r.iter().enumerate() {
+                                    dst_t[(c0 + c) * m + r0 + r] = v;
+                                }
+                            }
+                        })*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            rows!(1 2 3 4 5 6 7 8);
+        }
+        // A last odd column.
+        for c in full_cols..cols {
+            let rhs_col = &rhs[c * kb..(c + 1) * kb];
+            for r in r0..r0 + rows {
+                let row = &lhs[r * kb..(r + 1) * kb];
+                dst_t[c * m + r] = vec_dot_q8_0_q8_0(kb * QK8_0, rhs_col, row);
+            }
+        }
+        r0 += rows;
+    }
+}
+
+/// Two weight columns (`w_cols`, scales `dw`) times `R` rows of unsigned activations
+/// (`unsigned`, a + 128, `kb` blocks a row, scales `da`): the `R` x 2 dot products.
+#[inline(always)]
+unsafe fn pair_unsigned_avx512<const R: usize>(
+    w_cols: [&[BlockQ8_0]; 2],
+    dw: [&[f32]; 2],
+    unsigned: &[[u8; QK8_0]],
+    da: &[f32],
+    kb: usize,
+) -> [[f32; 2]; R] {
+    let bias = _mm512_set1_epi8(0x80u8 as i8);
+    let mut acc = [_mm512_setzero_ps(); R];
+    for blk in 0..kb {
+        let w = _mm512_inserti64x4::<1>(
+            _mm512_castsi256_si512(load_q8_0(&w_cols[0][blk])),
+            load_q8_0(&w_cols[1][blk]),
+        );
+        // -128 times each lane's 4 weights: (a + 128) . w - 128 * sum(w) = a . w, exactly
+        // (no lane can overflow: at most 4 * 255 * 128 in magnitude).
+        let start = _mm512_sub_epi32(
+            _mm512_setzero_si512(),
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w),
+        );
+        let dw_b = _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castps_pd(_mm512_set1_ps(dw[0][blk])),
+            _mm256_castps_pd(_mm256_set1_ps(dw[1][blk])),
+        ));
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let a = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+                unsigned[r * kb + blk].as_ptr() as *const __m256i,
+            ));
+            let q = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(start, a, w));
+            let d = _mm512_mul_ps(dw_b, _mm512_set1_ps(da[r * kb + blk]));
+            *acc_r = _mm512_fmadd_ps(d, q, *acc_r);
+        }
+    }
+    // A loop rather than `acc.map`: the array's `map` is not always inlined, and out of line
+    // the intrinsics of the sums are calls.
+    let mut out = [[0f32; 2]; R];
+    for (out_r, &acc_r) in out.iter_mut().zip(&acc) {
+        *out_r = hsum_halves(acc_r);
+    }
+    out
 }
 
 /// `f16::to_f32` with F16C, in a register it fills whole. Through the half crate (or the

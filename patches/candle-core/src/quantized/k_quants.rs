@@ -2369,41 +2369,41 @@ pub fn matmul<T: GgmlType>(
     // Several rows (prompt processing, batched decoding): one parallel pass over tiles of
     // weight columns, each tile multiplied with every row while it sits in the L1 cache, so
     // the weights are read from memory once instead of once per row. Each tile writes its
-    // results column-major into its own chunk of `dst_t`, transposed into `dst` after.
+    // results column-major into a buffer of its own (16 columns of `m` rows, in the cache),
+    // then each row's 16 values into `dst`: no buffer of the whole output to clear and then
+    // transpose with a stride of `m` on one thread.
     const TILE_COLS: usize = 16;
-    let mut dst_t = vec![0f32; n * m];
-    let tile_into = |tile: usize, dst_t: &mut [f32]| {
+    let tiles = n.div_ceil(TILE_COLS);
+    let dst = &mut dst[..m * n];
+    let dst_ptr = DstPtr(dst.as_mut_ptr());
+    let tile_into = |tile: usize, buf: &mut Vec<f32>| {
         let col0 = tile * TILE_COLS;
-        let cols = dst_t.len() / m;
+        let cols = TILE_COLS.min(n - col0);
+        buf.clear();
+        buf.resize(cols * m, 0f32);
         let rhs_tile = &rhs_t[col0 * k_in_blocks..(col0 + cols) * k_in_blocks];
-        T::matmul_tile(k, rhs_tile, &lhs_b, m, dst_t);
+        T::matmul_tile(k, rhs_tile, &lhs_b, m, buf);
+        for r in 0..m {
+            // SAFETY: this tile alone writes columns col0..col0 + cols of every row.
+            let row = unsafe { std::slice::from_raw_parts_mut(dst_ptr.at(r * n + col0), cols) };
+            for (c, d) in row.iter_mut().enumerate() {
+                *d = buf[c * m + r];
+            }
+        }
     };
     // A few rows (batched decoding) are small jobs, like single rows: same workers. Many rows
     // (prompt processing) are big enough for rayon's work stealing to pay.
-    let tiles = n.div_ceil(TILE_COLS);
-    let ran = m <= FEW_ROWS && {
-        let len = dst_t.len();
-        let dst_ptr = DstPtr(dst_t.as_mut_ptr());
-        super::row_workers::RowWorkers::global().run_ranges(tiles, &|tile_range| {
+    let ran = m <= FEW_ROWS
+        && super::row_workers::RowWorkers::global().run_ranges(tiles, &|tile_range| {
+            let mut buf = Vec::new();
             for tile in tile_range {
-                let start = tile * TILE_COLS * m;
-                let end = (start + TILE_COLS * m).min(len);
-                let chunk =
-                    unsafe { std::slice::from_raw_parts_mut(dst_ptr.at(start), end - start) };
-                tile_into(tile, chunk);
+                tile_into(tile, &mut buf);
             }
-        })
-    };
+        });
     if !ran {
-        dst_t
-            .par_chunks_mut(TILE_COLS * m)
-            .enumerate()
-            .for_each(|(tile, dst_t)| tile_into(tile, dst_t));
-    }
-    for (row_idx, dst_row) in dst[..m * n].chunks_exact_mut(n).enumerate() {
-        for (col_idx, d) in dst_row.iter_mut().enumerate() {
-            *d = dst_t[col_idx * m + row_idx];
-        }
+        (0..tiles)
+            .into_par_iter()
+            .for_each_init(Vec::new, |buf, tile| tile_into(tile, buf));
     }
     Ok(())
 }
