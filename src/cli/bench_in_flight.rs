@@ -13,9 +13,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::constitution::Constitution;
-use crate::data::Prompt;
+use crate::data::{Prompt, RecordStatus};
 use crate::model::{EndpointUsage, Models};
 use crate::pipeline::runner::{spawn_run, RunOptions};
+use crate::pipeline::PipelineEvent;
 
 /// One run at one level.
 #[derive(Debug, Clone, Serialize)]
@@ -148,7 +149,16 @@ pub async fn measure(
                 rounds: None,
             };
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+            // Why each failed prompt failed, said as it happens.
+            let drain = tokio::spawn(async move {
+                while let Some(event) = rx.recv().await {
+                    if let PipelineEvent::Finished { record } = event {
+                        if let RecordStatus::Failed(why) = &record.status {
+                            eprintln!("{level} in flight: a prompt failed: {why}");
+                        }
+                    }
+                }
+            });
             let handle = spawn_run(models.clone(), constitution.clone(), tagged, opts, None, tx);
             let summary = handle.wait().await;
             let _ = drain.await;
