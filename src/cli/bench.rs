@@ -99,8 +99,7 @@ pub async fn decode_and_prefill(
             .await?;
         prefill_runs.push(g.prompt_tokens as f64 / g.seconds.max(1e-9));
     }
-    prefill_runs.sort_by(f64::total_cmp);
-    let prefill = prefill_runs[PREFILL_RUNS / 2];
+    let prefill = median(prefill_runs);
 
     // Decode: a short prompt, many tokens out.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -125,6 +124,16 @@ async fn first_arrival(
     started: Instant,
 ) -> Option<f64> {
     rx.recv().await.map(|_| started.elapsed().as_secs_f64())
+}
+
+/// The median of `values` (the mean of the middle two for an even count; NaN for none).
+pub(super) fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 /// Requests behind each throughput number: the same work with 1, 4 or 8 in flight.

@@ -16,6 +16,8 @@ use crate::constitution::Constitution;
 use crate::data::{Prompt, RecordStatus};
 use crate::model::{EndpointUsage, Models};
 use crate::pipeline::runner::{spawn_run, RunOptions};
+
+use super::bench::median;
 use crate::pipeline::PipelineEvent;
 
 /// One run at one level.
@@ -212,15 +214,6 @@ pub async fn run(args: &crate::cli::args::BenchArgs) -> anyhow::Result<String> {
     } else {
         report.table()
     })
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.total_cmp(b));
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 impl InFlightReport {
