@@ -12,9 +12,10 @@ use anyhow::{bail, Context};
 
 use crate::cli::args::EvalArgs;
 use crate::cli::report::ReportFormat;
+use crate::eval::dir::{layout_name, SetEntry};
 use crate::eval::fit::{fit_temperature, with_calibration, FitReport};
 use crate::eval::markdown::markdown;
-use crate::eval::run::{layout_name, manifest, EvalEvent, SetEntry};
+use crate::eval::run::{manifest, EvalEvent};
 use crate::eval::sets::load_set;
 use crate::eval::{parse_configs, report, run_eval, EvalPlan};
 use crate::fsutil::{sha256_hex, write_atomic};

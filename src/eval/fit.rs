@@ -12,8 +12,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::EvalConfig;
+use super::dir::{Answer, AskKey};
 use super::report::{report, EvalReport, Row};
-use super::run::{config_asks, Answer, AskKey, EvalPlan};
+use super::run::{config_asks, EvalPlan};
 use super::sets::Item;
 use crate::constitution::Calibration;
 use crate::stats::temperature::{fit, split_halves, TemperatureFit};
@@ -155,7 +156,7 @@ fn subset<'a>(plan: &EvalPlan, ids: impl Iterator<Item = &'a str>) -> EvalPlan {
         .filter(|k| keep.contains(k.id.as_str()))
         .cloned()
         .collect();
-    let entry = super::run::SetEntry {
+    let entry = super::dir::SetEntry {
         name: "held out".into(),
         path: String::new(),
         sha256: String::new(),

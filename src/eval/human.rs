@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::run::SetEntry;
+use super::dir::SetEntry;
 use super::sets::{Item, KnownAnswer};
 use crate::data::{Choice, RecordStatus};
 use crate::pipeline::judge::transcript_of_prompt;

@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
+use super::dir::EvalManifest;
 use super::fit::FitReport;
 use super::report::{EvalReport, Row};
-use super::run::EvalManifest;
 
 /// The report as Markdown.
 pub fn markdown(manifest: &EvalManifest, report: &EvalReport, fit: Option<&FitReport>) -> String {

@@ -5,8 +5,8 @@
 //!   [`human`]: a person's own judgements in sessions as known answers;
 //! - [`config`]: the judge configurations compared side by side (one principle, the ensemble,
 //!   chain of thought, each in both orders or one);
-//! - [`run`]: asking every question in every configuration through the pipeline's judge, into
-//!   the eval's own resumable, append-only directory;
+//! - [`run`]: asking every question in every configuration through the pipeline's judge;
+//!   [`dir`]: the eval's own resumable, append-only directory it writes into;
 //! - [`report`]: accuracy with 95% intervals against chance, order consistency, position
 //!   bias, Brier score, expected calibration error and the reliability table, per
 //!   configuration and per comparison principle;
@@ -15,6 +15,7 @@
 //! - [`markdown`]: the tables.
 
 pub mod config;
+pub mod dir;
 pub mod fit;
 pub mod human;
 pub mod markdown;
@@ -27,8 +28,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use config::{parse_configs, EvalConfig};
+pub use dir::EvalManifest;
 pub use report::{report, EvalReport};
-pub use run::{run_eval, EvalManifest, EvalPlan};
+pub use run::{run_eval, EvalPlan};
 
 /// File name of a finished eval's report (beside `report.md`).
 pub const REPORT_FILE: &str = "report.json";

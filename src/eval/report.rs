@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::config::EvalConfig;
-use super::run::{Answer, AskKey, EvalPlan};
+use super::dir::{Answer, AskKey};
+use super::run::EvalPlan;
 use super::sets::Item;
 use crate::constitution::ComparisonMode;
 use crate::pipeline::judge::clamp_probability;

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::eval::config::parse_configs;
-use crate::eval::run::{asks_of, config_asks, SetEntry};
+use crate::eval::dir::SetEntry;
+use crate::eval::run::{asks_of, config_asks};
 use crate::eval::sets::KnownAnswer;
 
 const CONSTITUTION: &str = "name = \"c\"\n[settings.comparison]\nensemble_size = 2\n\

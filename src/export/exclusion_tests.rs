@@ -5,6 +5,7 @@ use super::tests::{full_record, lines, review};
 use super::*;
 use crate::data::{FlagKind, QualityFlag, Site};
 use crate::session::store::tests::manifest;
+use crate::session::ReviewState;
 
 /// Four approved records: id2's revision is flagged degenerate, id3's P(A) is 0.52.
 fn session(dir: &Path) -> Session {

@@ -1,6 +1,7 @@
 //! Export of approved records as the files a TRL training run reads.
 //!
-//! Only records that are done and approved are exported. Into the output directory go:
+//! Only records that are done and approved are exported ([`lines`] turns them into lines). Into
+//! the output directory go:
 //! - `sft.jsonl` ([`sft`]): conversational `messages` for SFTTrainer;
 //! - `preferences.jsonl` ([`preferences`]): explicit-prompt conversational pairs for
 //!   DPOTrainer / RewardTrainer, with the soft label kept as `p_chosen`;
@@ -19,6 +20,7 @@
 
 pub mod card;
 pub mod filter;
+mod lines;
 pub mod manifest;
 pub mod preferences;
 pub mod provenance;
@@ -33,15 +35,12 @@ mod tests;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-use crate::constitution::{parse_constitution, Constitution};
-use crate::data::RecordStatus;
+use crate::constitution::Constitution;
 use crate::fsutil::{sha256_hex, write_atomic};
-use crate::session::{ReviewState, Session};
+use crate::session::Session;
 
-use filter::LineKind;
 pub use filter::{ExcludedCounts, Exclusions};
+use lines::build;
 use manifest::{ExportManifest, FileEntry, OptionsEntry};
 
 /// File name of the SFT data.
@@ -113,15 +112,6 @@ pub enum ExportError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// The lines an export would write, and its summary.
-struct Built {
-    summary: ExportSummary,
-    sft: Vec<String>,
-    preferences: Vec<String>,
-    /// The session's constitution, when its snapshot parses.
-    constitution: Option<Constitution>,
 }
 
 impl ExportOptions {
@@ -270,150 +260,4 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-/// Serialises one line; the line types hold only strings, numbers and lists, which always
-/// serialise, so a failure here is reported as a skip rather than a panic.
-fn to_line<T: Serialize>(value: &T, id: &str, skipped: &mut Vec<String>) -> Option<String> {
-    match serde_json::to_string(value) {
-        Ok(line) => Some(line),
-        Err(e) => {
-            skipped.push(format!("{id}: could not serialise: {e}"));
-            None
-        }
-    }
-}
-
-fn build(session: &Session, opts: &ExportOptions) -> Built {
-    let manifest = session.manifest();
-    let state = session.state();
-    let mut summary = ExportSummary {
-        out: opts.out.clone(),
-        ..ExportSummary::default()
-    };
-    let (mut sft_lines, mut preference_lines) = (Vec::new(), Vec::new());
-    for record in state.records() {
-        let review = state.review(&record.prompt.id);
-        if review.state != ReviewState::Approved || record.status != RecordStatus::Done {
-            continue;
-        }
-        summary.approved += 1;
-        let id = record.prompt.id.as_str();
-        let skipped = &mut summary.skipped;
-        let excluded = &mut summary.excluded;
-        let mut left_out = |kind: LineKind, file: &str| {
-            let reasons = opts.exclusions.reasons(record, &review, kind);
-            filter::count(excluded, file, &reasons);
-            !reasons.is_empty()
-        };
-        if opts.sft && !left_out(LineKind::Sft, SFT_FILE) {
-            match sft::sft_line(manifest, record, &review) {
-                Ok(line) => sft_lines.extend(to_line(&line, id, skipped)),
-                Err(why) => skipped.push(format!("{id}: sft: {why}")),
-            }
-        }
-        if !opts.preferences {
-            continue;
-        }
-        let pair_left_out =
-            record.comparison.is_some() && left_out(LineKind::AiFeedbackPair, PREFERENCES_FILE);
-        let revision_pair_left_out =
-            opts.revision_pairs && left_out(LineKind::RevisionPair, PREFERENCES_FILE);
-        let blind = state.blind_pick(id);
-        match preferences::ai_feedback_pair(manifest, record, &review, blind) {
-            _ if pair_left_out => {}
-            Ok(Some(line)) => {
-                if let Some(line) = to_line(&line, id, skipped) {
-                    preference_lines.push(line);
-                    summary.ai_feedback_pairs += 1;
-                }
-            }
-            Ok(None) => {}
-            Err(why) => skipped.push(format!("{id}: ai-feedback pair: {why}")),
-        }
-        if opts.revision_pairs && !revision_pair_left_out {
-            match preferences::revision_pair(manifest, record, &review) {
-                Ok(Some(line)) => {
-                    if let Some(line) = to_line(&line, id, skipped) {
-                        preference_lines.push(line);
-                        summary.revision_pairs += 1;
-                    }
-                }
-                Ok(None) => {}
-                Err(why) => skipped.push(format!("{id}: revision pair: {why}")),
-            }
-        }
-    }
-    summary.sft_lines = sft_lines.len();
-    let constitution = parse_constitution(&manifest.constitution_toml, None).ok();
-    if opts.sft && sft_lines.is_empty() && summary.approved > 0 {
-        summary
-            .notes
-            .push(format!("{SFT_FILE} not written: every approved record was skipped or excluded (see the skipped records and the excluded counts)"));
-    }
-    if opts.preferences && preference_lines.is_empty() && summary.approved > 0 {
-        summary
-            .notes
-            .push(empty_preferences(state, opts, constitution.as_ref()));
-    }
-    let sft = opts.sft && !sft_lines.is_empty();
-    let preferences = opts.preferences && !preference_lines.is_empty();
-    for (enabled, name) in [
-        (sft, SFT_FILE),
-        (preferences, PREFERENCES_FILE),
-        (true, card::CARD_FILE),
-        (sft, recipes::SFT_RECIPE),
-        (preferences, recipes::DPO_RECIPE),
-        (true, MANIFEST_FILE),
-    ] {
-        if enabled {
-            summary.files.push(opts.out.join(name));
-        }
-    }
-    summary.existing = summary
-        .files
-        .iter()
-        .filter(|p| p.exists())
-        .cloned()
-        .collect();
-    Built {
-        summary,
-        sft: sft_lines,
-        preferences: preference_lines,
-        constitution,
-    }
-}
-
-/// Why `preferences.jsonl` would be empty, and what to export instead.
-fn empty_preferences(
-    state: &crate::session::SessionState,
-    opts: &ExportOptions,
-    constitution: Option<&Constitution>,
-) -> String {
-    let approved: Vec<_> = state
-        .records()
-        .iter()
-        .filter(|r| {
-            r.status == RecordStatus::Done
-                && state.review(&r.prompt.id).state == ReviewState::Approved
-        })
-        .collect();
-    let compared = approved.iter().filter(|r| r.comparison.is_some()).count();
-    let why = if compared > 0 {
-        format!("the {compared} AI-feedback pair(s) of the approved records were skipped or excluded (see the skipped records and the excluded counts)")
-    } else if constitution.is_some_and(|c| !c.comparisons.iter().any(|p| p.enabled)) {
-        format!(
-            "no approved record has an AI-feedback comparison: the constitution `{}` has no comparison principles, so its runs compare nothing",
-            constitution.map_or("", |c| c.name.as_str())
-        )
-    } else {
-        "no approved record has an AI-feedback comparison (the runs were made without --compare)"
-            .to_string()
-    };
-    let fix = if opts.revision_pairs {
-        "no approved record has a revision to pair with its initial answer either".to_string()
-    } else {
-        "fix: pass --revision-pairs to export each final revision chosen over its initial answer (the pairs the open reproduction trained on)".to_string()
-    };
-    format!("{PREFERENCES_FILE} not written: {why}\n  {fix}")
 }

@@ -3,10 +3,10 @@
 use serde_json::Value;
 
 use super::*;
-use crate::data::FinishReason;
 use crate::data::{Choice, Comparison, PrincipleVerdict, Prompt, Record, Response, Round};
+use crate::data::{FinishReason, RecordStatus};
 use crate::session::store::tests::manifest;
-use crate::session::Review;
+use crate::session::{Review, ReviewState};
 
 fn response(text: &str) -> Response {
     Response {

@@ -6,7 +6,8 @@
 //! - [`event`]: the one [`AppEvent`] type and the input reader task.
 //! - [`keymap`]: every binding, one table per context; the key bar and help come from it.
 //! - [`views`]: one screen per file, plus chrome and popups; [`widgets`]: diff, bars, TOML.
-//! - [`workspace`]: prompts, records, reviews and streaming text as the views see them.
+//! - [`workspace`]: prompts, records, reviews and streaming text as the views see them;
+//!   [`live_text`]: one running prompt's streaming text.
 //! - [`bridge`]: the calls into the core; [`terminal`]: raw mode, restore on panic or error.
 //! - [`bench`]: timing of frame drawing on large synthetic sessions.
 
@@ -20,6 +21,7 @@ pub mod decision;
 pub mod disk;
 pub mod event;
 pub mod keymap;
+pub mod live_text;
 pub mod parts;
 pub mod task;
 pub mod terminal;

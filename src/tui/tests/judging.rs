@@ -4,7 +4,8 @@
 
 use super::*;
 use crate::eval::config::parse_configs;
-use crate::eval::run::{asks_of, Answer, AskKey, EvalPlan, SetEntry};
+use crate::eval::dir::{Answer, AskKey, SetEntry};
+use crate::eval::run::{asks_of, EvalPlan};
 use crate::eval::sets::{Item, KnownAnswer};
 use crate::tui::views::blind::BlindJudge;
 use crate::tui::views::popups::Popup;

@@ -20,10 +20,10 @@ use crate::data::Diagnostic;
 use crate::data::Prompt;
 use crate::pipeline::PipelineEvent;
 use crate::tui::keymap::Action;
+use crate::tui::live_text::LiveText;
 use crate::tui::widgets::stream::live_pieces;
 use crate::tui::widgets::toml_highlight::TomlView;
 use crate::tui::widgets::wrap::wrap_spans;
-use crate::tui::workspace::LiveText;
 
 /// Output of trying one principle on one prompt.
 pub struct TryOutput {

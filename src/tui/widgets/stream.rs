@@ -4,7 +4,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::pipeline::Stage;
-use crate::tui::workspace::LiveText;
+use crate::tui::live_text::LiveText;
 
 /// A human name for a pipeline stage.
 pub fn stage_label(stage: Stage) -> String {
