@@ -25,6 +25,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_dir(dir)
 }
 
+/// Creates `dir` if needed and writes `value` into `dir/name` as pretty JSON with a final
+/// newline, atomically: a run directory's description, written once when the run starts.
+pub fn create_json_file<T: serde::Serialize>(
+    dir: &Path,
+    name: &str,
+    value: &T,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name);
+    let mut json = serde_json::to_vec_pretty(value)?;
+    json.push(b'\n');
+    write_atomic(&path, &json).with_context(|| format!("writing {}", path.display()))
+}
+
 /// A temp file in `dir` (removed if dropped before it is persisted) whose mode is what the
 /// umask gives a new file, not tempfile's private 0600.
 pub fn temp_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {

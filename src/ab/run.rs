@@ -16,7 +16,7 @@ use super::head_to_head::{compare, HeadToHead};
 use super::{outcome, AbManifest, AbOutcome, Side, AB_FILE, HEAD_TO_HEAD_FILE};
 use crate::constitution::Constitution;
 use crate::data::Prompt;
-use crate::fsutil::{append_json_line, read_json_lines, sha256_hex, write_atomic};
+use crate::fsutil::{append_json_line, create_json_file, read_json_lines, sha256_hex};
 use crate::insights::diff::diff;
 use crate::model::Models;
 use crate::pipeline::judge::calibration_for;
@@ -178,11 +178,7 @@ fn prepare_dir(dir: &Path, manifest: &AbManifest) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut json = serde_json::to_vec_pretty(manifest)?;
-    json.push(b'\n');
-    write_atomic(&path, &json).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    create_json_file(dir, AB_FILE, manifest)
 }
 
 /// Runs the prompts a side has not finished; returns the models it loaded, if any.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::EvalConfig;
 use super::sets::Layout;
-use crate::fsutil::{read_json_lines, write_atomic};
+use crate::fsutil::{create_json_file, read_json_lines};
 use crate::model::ModelInfo;
 
 /// File name of an eval's description.
@@ -112,11 +112,7 @@ pub fn prepare_dir(dir: &Path, manifest: &EvalManifest) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut json = serde_json::to_vec_pretty(manifest)?;
-    json.push(b'\n');
-    write_atomic(&path, &json).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    create_json_file(dir, EVAL_FILE, manifest)
 }
 
 /// The answers in an eval directory's log.

@@ -24,7 +24,7 @@ use crate::ab::head_to_head::compare;
 use crate::ab::outcome::PromptSet;
 use crate::ab::run::{unfinished, Contender, SessionRun};
 use crate::data::{Prompt, RecordStatus};
-use crate::fsutil::{append_json_line, sha256_hex, write_atomic};
+use crate::fsutil::{append_json_line, create_json_file, sha256_hex};
 use crate::model::profiles::ModelSpec;
 use crate::model::{Backend, Models};
 use crate::pipeline::judge::calibration_for;
@@ -342,9 +342,5 @@ fn prepare_dir(dir: &Path, manifest: &ArenaManifest) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut json = serde_json::to_vec_pretty(manifest)?;
-    json.push(b'\n');
-    write_atomic(&path, &json).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    create_json_file(dir, ARENA_FILE, manifest)
 }
